@@ -1,0 +1,465 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/app"
+	"github.com/switchboard-dev/switchboard/internal/pgtest"
+	"github.com/switchboard-dev/switchboard/sqlstore"
+)
+
+// env is a running Service over a real database with an admin.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	svc   *app.Service
+	store sb.Store
+	admin app.Actor
+	clock *clock
+}
+
+// clock is a controllable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// forEachDB runs fn against SQLite and PostgreSQL.
+func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "app.db")))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, newEnv(t, pgtest.DSN(t)))
+	})
+}
+
+func newEnv(t *testing.T, dsn string) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	clk := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} // a Monday
+	svc := app.New(app.Config{Store: st, Now: clk.Now, Seed: 7, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+	svc.Start(ctx)
+	t.Cleanup(func() { svc.Close(); st.Close() })
+	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "Europe/Amsterdam", AdminEmail: "admin@acme.test", AdminName: "Ada Admin", Password: "correct horse"})
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	admin, err := svc.Authenticate(ctx, res.Token)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	return &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, clock: clk}
+}
+
+func must[T any](t *testing.T, v T, err error) T {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// agent creates a seated available agent and returns their actor.
+func (e *env) agent(name string, capacity int) app.Actor {
+	e.t.Helper()
+	u := must(e.t, e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: name + "@acme.test", Name: name, Role: sb.RoleAgent, PaidSeat: true, ChatCapacity: capacity, Password: "password " + name}))
+	return app.Actor{AccountID: u.AccountID, UserID: u.ID, Role: u.Role}
+}
+
+// chatChannel makes an inbox and a chat channel routing least busy to users.
+func (e *env) channel(kind sb.ChannelKind, rule sb.RoutingRule) *app.ChannelView {
+	e.t.Helper()
+	return must(e.t, e.svc.CreateChannel(e.ctx, e.admin, "", app.ChannelInput{Kind: kind, Name: string(kind) + " channel", Routing: &rule, NewInbox: &app.InboxInput{Name: "Inbox " + string(kind)}}))
+}
+
+func (e *env) inbound(ch string, email, body string) *app.InboundResult {
+	e.t.Helper()
+	return must(e.t, e.svc.Inbound(e.ctx, e.admin, ch, app.InboundInput{Contact: app.InboundContact{Email: email}, Body: body}))
+}
+
+func specific(users ...app.Actor) sb.RoutingRule {
+	r := sb.RoutingRule{Enabled: true, Mode: sb.ModeSpecific}
+	for _, u := range users {
+		r.UserIDs = append(r.UserIDs, u.UserID)
+	}
+	return r
+}
+
+func TestReplyAssignsUnassigned(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann := e.agent("ann", 0)
+		ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+		r := e.inbound(ch.ID, "c@x.test", "hello")
+		if r.Conversation.AssigneeID != "" {
+			t.Fatalf("R-M1: routing off must leave it unassigned, got %q", r.Conversation.AssigneeID)
+		}
+		note := must(t, e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "internal", Internal: true}))
+		if note.Conversation.AssigneeID != "" {
+			t.Fatalf("R-M3: an internal note must not assign, got %q", note.Conversation.AssigneeID)
+		}
+		rep := must(t, e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "on it"}))
+		if rep.Conversation.AssigneeID != ann.UserID {
+			t.Fatalf("R-M3: reply must assign to the replier, got %q", rep.Conversation.AssigneeID)
+		}
+		got := must(t, e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))
+		if got.AssigneeID != ann.UserID {
+			t.Fatalf("R-M3: stored assignee %q", got.AssigneeID)
+		}
+		ds := must(t, e.svc.RoutingRecord(e.ctx, e.admin, r.Conversation.ID))
+		if last := ds[len(ds)-1]; last.Trigger != sb.TriggerReplyAssign || last.AssigneeID != ann.UserID {
+			t.Fatalf("R-A12: the reply's assignment must be recorded, got %+v", last)
+		}
+	})
+}
+
+func TestLaterMessagesStayWithAssignee(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		ch := e.channel(sb.KindChat, specific(ann, bob))
+		first := e.inbound(ch.ID, "c@x.test", "hi")
+		second := e.inbound(ch.ID, "c@x.test", "still there?")
+		if second.Conversation.ID != first.Conversation.ID {
+			t.Fatalf("R-A11: a later message must join the open conversation")
+		}
+		if second.Conversation.AssigneeID != first.Conversation.AssigneeID || second.Decision != nil {
+			t.Fatalf("R-A11: routing happens once; got assignee %q decision %v", second.Conversation.AssigneeID, second.Decision)
+		}
+		ms := must(t, e.svc.Messages(e.ctx, e.admin, first.Conversation.ID))
+		if len(ms) != 2 {
+			t.Fatalf("want 2 messages, got %d", len(ms))
+		}
+	})
+}
+
+func TestReassignRepliesWhenAway(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		ch := e.channel(sb.KindChat, specific(ann, bob))
+		first := e.inbound(ch.ID, "c@x.test", "hi")
+		owner := first.Conversation.AssigneeID
+		if owner == "" {
+			t.Fatal("expected an assignee")
+		}
+		away := app.Actor{AccountID: e.admin.AccountID, UserID: owner, Role: sb.RoleAgent}
+		on := true
+		must(t, e.svc.SetStatus(e.ctx, away, "me", app.StatusInput{Status: sb.Away, ReassignReplies: &on}))
+		next := e.inbound(ch.ID, "c@x.test", "hello again")
+		if next.Conversation.ID != first.Conversation.ID {
+			t.Fatal("R-V3: the reply must stay in the same conversation")
+		}
+		other := bob.UserID
+		if owner == bob.UserID {
+			other = ann.UserID
+		}
+		if next.Conversation.AssigneeID != other {
+			t.Fatalf("R-V3: away assignee with reassign replies: want %s, got %s", other, next.Conversation.AssigneeID)
+		}
+		if next.Decision == nil || next.Decision.Trigger != sb.TriggerReassignReplies {
+			t.Fatalf("R-V3: the re-route must be recorded, got %+v", next.Decision)
+		}
+		users := must(t, e.svc.ListUsers(e.ctx, e.admin))
+		for _, u := range users {
+			want := 0
+			if u.ID == other {
+				want = 1
+			}
+			if (u.ID == ann.UserID || u.ID == bob.UserID) && u.OpenChats != want {
+				t.Fatalf("load of %s: want %d, got %d", u.Name, want, u.OpenChats)
+			}
+		}
+	})
+}
+
+func TestReassignRepliesOffKeepsAssignee(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		ch := e.channel(sb.KindChat, specific(ann, bob))
+		first := e.inbound(ch.ID, "c@x.test", "hi")
+		owner := app.Actor{AccountID: e.admin.AccountID, UserID: first.Conversation.AssigneeID, Role: sb.RoleAgent}
+		must(t, e.svc.SetStatus(e.ctx, owner, "me", app.StatusInput{Status: sb.Away}))
+		next := e.inbound(ch.ID, "c@x.test", "hello again")
+		if next.Conversation.AssigneeID != owner.UserID {
+			t.Fatalf("R-V3/R-A11: without reassign replies it stays with %s, got %s", owner.UserID, next.Conversation.AssigneeID)
+		}
+	})
+}
+
+func TestReturningContact(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		ch := e.channel(sb.KindChat, specific(ann, bob))
+		// Give bob more load so that fresh routing would pick ann.
+		first := e.inbound(ch.ID, "c@x.test", "hi")
+		prev := first.Conversation.AssigneeID
+		must(t, e.svc.SetOpen(e.ctx, e.admin, first.Conversation.ID, false))
+		// Another contact's chat makes prev the busier one only if they got it.
+		back := e.inbound(ch.ID, "c@x.test", "me again")
+		if back.Conversation.ID == first.Conversation.ID {
+			t.Fatal("R-X4: a closed conversation is not continued; a new one starts")
+		}
+		if back.Conversation.AssigneeID != prev || back.Decision.Strategy != "previous_assignee" {
+			t.Fatalf("R-X4: want previous assignee %s, got %s (%s)", prev, back.Conversation.AssigneeID, back.Decision.Strategy)
+		}
+		// Previous assignee away: routed afresh.
+		must(t, e.svc.SetOpen(e.ctx, e.admin, back.Conversation.ID, false))
+		must(t, e.svc.SetStatus(e.ctx, app.Actor{AccountID: e.admin.AccountID, UserID: prev, Role: sb.RoleAgent}, "me", app.StatusInput{Status: sb.Away}))
+		again := e.inbound(ch.ID, "c@x.test", "third time")
+		if again.Conversation.AssigneeID == prev || again.Conversation.AssigneeID == "" {
+			t.Fatalf("R-X4: previous assignee away: want fresh routing to the other agent, got %q", again.Conversation.AssigneeID)
+		}
+	})
+}
+
+func TestBacklogDrain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann := e.agent("ann", 1)
+		ch := e.channel(sb.KindChat, specific(ann))
+		var convs []*sb.Conversation
+		for i := range 3 {
+			e.clock.Add(time.Second)
+			r := e.inbound(ch.ID, fmt.Sprintf("c%d@x.test", i), "hi")
+			convs = append(convs, r.Conversation)
+		}
+		if convs[0].AssigneeID != ann.UserID || convs[1].AssigneeID != "" || !convs[1].Waiting || convs[2].AssigneeID != "" {
+			t.Fatalf("R-A10: capacity 1: want first assigned, others waiting; got %+v %+v %+v", convs[0], convs[1], convs[2])
+		}
+		r := must(t, e.svc.RoutingRecord(e.ctx, e.admin, convs[1].ID))
+		if r[0].Outcome != sb.OutcomeWaiting {
+			t.Fatalf("R-A10: want outcome waiting, got %s", r[0].Outcome)
+		}
+		must(t, e.svc.SetOpen(e.ctx, ann, convs[0].ID, false))
+		c1 := must(t, e.svc.GetConversation(e.ctx, e.admin, convs[1].ID))
+		c2 := must(t, e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))
+		if c1.AssigneeID != ann.UserID || c1.Waiting {
+			t.Fatalf("R-X2: closing frees capacity: the oldest waiting goes to ann at once, got %+v", c1)
+		}
+		if c2.AssigneeID != "" {
+			t.Fatalf("R-X2: never past capacity: the newer one keeps waiting, got %q", c2.AssigneeID)
+		}
+		// Away then available again with free capacity drains the next one.
+		must(t, e.svc.SetOpen(e.ctx, ann, c1.ID, false))
+		c2 = must(t, e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))
+		if c2.AssigneeID != ann.UserID {
+			t.Fatalf("R-X2: want the last waiting conversation drained to ann, got %q", c2.AssigneeID)
+		}
+		ds := must(t, e.svc.RoutingRecord(e.ctx, e.admin, c2.ID))
+		if ds[len(ds)-1].Trigger != sb.TriggerBacklogDrain {
+			t.Fatalf("R-A12: the drain must be recorded, got %+v", ds[len(ds)-1])
+		}
+	})
+}
+
+func TestDrainWhenBecomingAvailable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann := e.agent("ann", 0)
+		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))
+		ch := e.channel(sb.KindChat, specific(ann))
+		r := e.inbound(ch.ID, "c@x.test", "anyone?")
+		if r.Conversation.AssigneeID != "" || !r.Conversation.Waiting {
+			t.Fatalf("R-A7: nobody available: unassigned and waiting, got %+v", r.Conversation)
+		}
+		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Available}))
+		c := must(t, e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))
+		if c.AssigneeID != ann.UserID {
+			t.Fatalf("R-X2: becoming available drains the backlog at once, got %q", c.AssigneeID)
+		}
+	})
+}
+
+func TestContactOwner(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		rule := sb.RoutingRule{Enabled: true, Mode: sb.ModeContactOwner, Fallback: sb.Fallback{Mode: sb.FallbackUser, UserID: bob.UserID}}
+		ch := e.channel(sb.KindEmail, rule)
+		must(t, e.svc.CreateContact(e.ctx, e.admin, app.ContactInput{Email: "known@x.test", OwnerID: ann.UserID}))
+		r := e.inbound(ch.ID, "known@x.test", "hello")
+		if r.Conversation.AssigneeID != ann.UserID {
+			t.Fatalf("R-A8: known contact goes to owner ann, got %q", r.Conversation.AssigneeID)
+		}
+		n := e.inbound(ch.ID, "new@x.test", "hello")
+		if n.Conversation.AssigneeID != bob.UserID || !n.Decision.UsedFallback {
+			t.Fatalf("R-A8: new contact uses the fallback user bob, got %q", n.Conversation.AssigneeID)
+		}
+		// Owner away: still theirs, and notified.
+		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))
+		must(t, e.svc.SetOpen(e.ctx, e.admin, r.Conversation.ID, false))
+		sub, cancel := context.WithCancel(e.ctx)
+		defer cancel()
+		events := e.store.Subscribe(sub, e.admin.AccountID)
+		time.Sleep(50 * time.Millisecond) // let a PostgreSQL listener attach
+		again := must(t, e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "known@x.test"}, Body: "back"}))
+		if again.Conversation.AssigneeID != ann.UserID || !again.Decision.NotifyOwner {
+			t.Fatalf("R-A8: away owner still gets it and is notified, got %q notify=%v", again.Conversation.AssigneeID, again.Decision.NotifyOwner)
+		}
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == sb.EventOwnerNotification && ev.UserID == ann.UserID {
+					return
+				}
+			case <-deadline:
+				t.Fatal("R-A8: no owner.notification event")
+			}
+		}
+	})
+}
+
+func TestConcurrentArrivalsSpreadEvenly(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		var agents []app.Actor
+		for i := range 5 {
+			agents = append(agents, e.agent(fmt.Sprintf("agent%d", i), 0))
+		}
+		ch := e.channel(sb.KindChat, specific(agents...))
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for i := range 200 {
+			wg.Go(func() {
+				_, err := e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: fmt.Sprintf("c%d@x.test", i)}, Body: "hi", ExternalID: fmt.Sprintf("m%d", i)})
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		users := must(t, e.svc.ListUsers(e.ctx, e.admin))
+		lo, hi := 1<<30, -1
+		for _, u := range users {
+			if u.Role != sb.RoleAgent {
+				continue
+			}
+			lo, hi = min(lo, u.OpenChats), max(hi, u.OpenChats)
+		}
+		if hi-lo > 1 || hi != 40 {
+			t.Fatalf("R-A9: 200 arrivals over 5 equal agents: loads %d..%d, want 40 each (±1)", lo, hi)
+		}
+	})
+}
+
+func TestInboundIdempotent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ch := e.channel(sb.KindForm, sb.RoutingRule{})
+		var wg sync.WaitGroup
+		results := make([]*app.InboundResult, 8)
+		for i := range results {
+			wg.Go(func() {
+				results[i] = must(t, e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "same", ExternalID: "ext-1"}))
+			})
+		}
+		wg.Wait()
+		fresh := 0
+		for _, r := range results {
+			if !r.Duplicate {
+				fresh++
+			}
+			if r.Message.ID != results[0].Message.ID {
+				t.Fatal("every delivery must return the same message")
+			}
+		}
+		if fresh != 1 {
+			t.Fatalf("want exactly one new message, got %d", fresh)
+		}
+		ms := must(t, e.svc.Messages(e.ctx, e.admin, results[0].Conversation.ID))
+		if len(ms) != 1 {
+			t.Fatalf("want 1 stored message, got %d", len(ms))
+		}
+	})
+}
+
+func TestInboundValidation(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "v.db"))
+	ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+	for name, in := range map[string]app.InboundInput{
+		"no contact":  {Body: "x"},
+		"bad email":   {Contact: app.InboundContact{Email: "not an email"}, Body: "x"},
+		"empty body":  {Contact: app.InboundContact{Email: "a@b.test"}, Body: "  "},
+		"huge body":   {Contact: app.InboundContact{Email: "a@b.test"}, Body: string(make([]byte, 70<<10))},
+		"long ext id": {Contact: app.InboundContact{Email: "a@b.test"}, Body: "x", ExternalID: string(make([]byte, 600))},
+	} {
+		if _, err := e.svc.Inbound(e.ctx, e.admin, ch.ID, in); err == nil || sb.KindOf(err) == sb.Internal {
+			t.Errorf("%s: want a client error, got %v", name, err)
+		}
+	}
+	if _, err := e.svc.Inbound(e.ctx, e.admin, "nope", app.InboundInput{Contact: app.InboundContact{Email: "a@b.test"}, Body: "x"}); !sb.IsKind(err, sb.NotFound) {
+		t.Errorf("unknown channel: want NotFound, got %v", err)
+	}
+	page := must(t, e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen}))
+	if len(page.Items) != 0 {
+		t.Fatalf("bad input must store nothing, found %d conversations", len(page.Items))
+	}
+}
+
+func TestRuleValidation(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+	ann := e.agent("ann", 0)
+	noSeat := must(t, e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: "free@acme.test", Name: "Free", Password: "password free"}))
+	rule := sb.RoutingRule{Enabled: true, Mode: sb.ModeSpecific, UserIDs: []string{ann.UserID, noSeat.ID}}
+	_, err := e.svc.CreateChannel(e.ctx, e.admin, "", app.ChannelInput{Kind: sb.KindChat, Name: "chat", Routing: &rule, NewInbox: &app.InboxInput{Name: "X"}})
+	if !sb.IsKind(err, sb.RuleViolation) {
+		t.Fatalf("R-A2: naming a user without a seat: want RuleViolation, got %v", err)
+	}
+	ins := must(t, e.svc.ListInboxes(e.ctx, e.admin))
+	if len(ins) != 0 {
+		t.Fatalf("R-A2: a refused channel must change nothing, found inbox %v", ins[0].Name)
+	}
+	// A user who loses their seat later is reported on the channel (R-A2).
+	ch := e.channel(sb.KindChat, specific(ann))
+	f := false
+	must(t, e.svc.UpdateUser(e.ctx, e.admin, ann.UserID, app.UserPatch{PaidSeat: &f}))
+	v := must(t, e.svc.GetChannel(e.ctx, e.admin, ch.ID))
+	if len(v.RoutingWarnings) != 1 {
+		t.Fatalf("R-A2: want a routing warning for ann, got %v", v.RoutingWarnings)
+	}
+	r := e.inbound(ch.ID, "c@x.test", "hi")
+	if r.Conversation.AssigneeID != "" {
+		t.Fatalf("R-A2: a user without a seat is skipped, got %q", r.Conversation.AssigneeID)
+	}
+	neg := -1
+	if _, err := e.svc.UpdateUser(e.ctx, e.admin, ann.UserID, app.UserPatch{ChatCapacity: &neg}); !sb.IsKind(err, sb.Invalid) {
+		t.Fatalf("negative capacity: want Invalid, got %v", err)
+	}
+}
+
+func TestEventsCarryJSON(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "e.db"))
+	ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+	sub, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events := e.store.Subscribe(sub, e.admin.AccountID)
+	r := e.inbound(ch.ID, "c@x.test", "hello")
+	select {
+	case ev := <-events:
+		var c sb.Conversation
+		if ev.Type != sb.EventConversationCreated || json.Unmarshal(ev.Data, &c) != nil || c.ID != r.Conversation.ID {
+			t.Fatalf("want conversation.created for %s, got %s %s", r.Conversation.ID, ev.Type, ev.Data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+}

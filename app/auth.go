@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard-dev/switchboard"
+)
+
+// touchEvery throttles R-V2's last-active writes per user.
+const touchEvery = 15 * time.Second
+
+// Setup creates the first account and its admin and returns a token for
+// them. Conflict once any account exists; Invalid for bad input.
+func (s *Service) Setup(ctx context.Context, in SetupInput) (*SetupResult, error) {
+	const op = "app.Setup"
+	if strings.TrimSpace(in.AccountName) == "" {
+		return nil, sb.Invalidf(op, "account_name", "account_name is required")
+	}
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil {
+		return nil, sb.Invalidf(op, "time_zone", "time_zone %q is not a known IANA time zone (e.g. Europe/Amsterdam)", in.TimeZone)
+	}
+	u := &sb.User{Email: in.AdminEmail, Name: in.AdminName, Role: sb.RoleAdmin, PaidSeat: true, Status: sb.Available}
+	if err := s.prepareNewUser(op, u, in.Password); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	acct := &sb.Account{ID: s.newID(), Name: strings.TrimSpace(in.AccountName), TimeZone: in.TimeZone, CreatedAt: now}
+	u.AccountID, u.CreatedAt = acct.ID, now
+	var token string
+	err := s.store.Update(ctx, "", func(tx sb.Tx) error {
+		n, err := tx.CountAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return sb.E(op, sb.Conflict, "already_set_up", "Switchboard is already set up; sign in with POST /api/v1/tokens instead")
+		}
+		if err := tx.CreateAccount(ctx, acct); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		token, err = s.issueToken(ctx, tx, u, "setup")
+		return err
+	})
+	if err != nil {
+		return nil, sb.Wrap(op, err)
+	}
+	return &SetupResult{Account: acct, User: u, Token: token}, nil
+}
+
+// Login exchanges an email and password for a new token. Unauthenticated
+// for a wrong email or password (the same message for both).
+func (s *Service) Login(ctx context.Context, in LoginInput) (string, *UserView, error) {
+	const op = "app.Login"
+	bad := sb.E(op, sb.Unauthenticated, "bad_credentials", "the email or password is not right")
+	var u *sb.User
+	err := s.store.View(ctx, func(tx sb.Tx) error {
+		var err error
+		u, err = tx.UserByEmail(ctx, normEmail(in.Email))
+		return err
+	})
+	if sb.IsKind(err, sb.NotFound) {
+		checkPassword(dummyHash, in.Password) // same work either way
+		return "", nil, bad
+	}
+	if err != nil {
+		return "", nil, sb.Wrap(op, err)
+	}
+	if !checkPassword(u.PasswordHash, in.Password) {
+		return "", nil, bad
+	}
+	var token string
+	err = s.store.Update(ctx, u.AccountID, func(tx sb.Tx) error {
+		var err error
+		token, err = s.issueToken(ctx, tx, u, "login")
+		return err
+	})
+	if err != nil {
+		return "", nil, sb.Wrap(op, err)
+	}
+	return token, s.userView(u), nil
+}
+
+// dummyHash keeps Login's timing the same for unknown emails.
+var dummyHash, _ = hashPassword(defaultPasswordParams, "not a password")
+
+// Authenticate resolves a bearer token to its actor and records the user as
+// active (R-V2). Unauthenticated for an unknown token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error) {
+	const op = "app.Authenticate"
+	if token == "" {
+		return Actor{}, sb.E(op, sb.Unauthenticated, "unauthenticated", "sign in first: send Authorization: Bearer <token>")
+	}
+	var u *sb.User
+	err := s.store.View(ctx, func(tx sb.Tx) error {
+		t, err := tx.TokenByHash(ctx, hashToken(token))
+		if err != nil {
+			return err
+		}
+		u, err = tx.User(ctx, t.AccountID, t.UserID)
+		return err
+	})
+	if sb.IsKind(err, sb.NotFound) {
+		return Actor{}, sb.E(op, sb.Unauthenticated, "bad_token", "the token is not valid; get a new one with POST /api/v1/tokens")
+	}
+	if err != nil {
+		return Actor{}, sb.Wrap(op, err)
+	}
+	a := Actor{AccountID: u.AccountID, UserID: u.ID, Role: u.Role, ManageAvailability: u.ManageAvailability}
+	s.touch(ctx, a)
+	return a, nil
+}
+
+// touch records R-V2's "last active in the inbox", at most every touchEvery.
+func (s *Service) touch(ctx context.Context, a Actor) {
+	now := s.Now()
+	s.touchMu.Lock()
+	last, ok := s.touched[a.UserID]
+	if ok && now.Sub(last) < touchEvery {
+		s.touchMu.Unlock()
+		return
+	}
+	s.touched[a.UserID] = now
+	s.touchMu.Unlock()
+	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.TouchUser(ctx, a.AccountID, a.UserID, now) })
+	if err != nil {
+		s.log.Warn("recording last activity failed", "user_id", a.UserID, "err", err)
+	}
+}
+
+// Touch records that the actor is active now (R-V2), e.g. for an open live
+// connection.
+func (s *Service) Touch(ctx context.Context, a Actor) { s.touch(ctx, a) }
+
+// issueToken creates and stores a new random bearer token for u.
+func (s *Service) issueToken(ctx context.Context, tx sb.Tx, u *sb.User, name string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	token := "sb_" + base64.RawURLEncoding.EncodeToString(raw)
+	t := &sb.Token{ID: s.newID(), AccountID: u.AccountID, UserID: u.ID, Hash: hashToken(token), Name: name, CreatedAt: s.Now()}
+	return token, tx.CreateToken(ctx, t)
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }

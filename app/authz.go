@@ -1,0 +1,83 @@
+package app
+
+import (
+	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/routing"
+)
+
+// Every role and access check of Switchboard lives in this file, so that
+// "who may do what" can be read in one place (R-I3, R-I4, R-M2, R-M4, R-V1).
+
+// requireAdmin: configuration needs the account-access permission.
+func requireAdmin(op string, a Actor) error {
+	if !a.IsAdmin() {
+		return sb.E(op, sb.Forbidden, "admin_required", "only admins (account access) can do this")
+	}
+	return nil
+}
+
+// requireSelfOrAdmin: users may read themselves; admins anyone.
+func requireSelfOrAdmin(op string, a Actor, userID string) error {
+	if a.UserID != userID && !a.IsAdmin() {
+		return sb.E(op, sb.Forbidden, "admin_required", "only admins can see or change other users")
+	}
+	return nil
+}
+
+// canSeeInbox is R-I4 and R-I5: whoever has access to the inbox sees all of
+// its conversations.
+func canSeeInbox(a Actor, inbox *sb.Inbox, teams map[string]*sb.Team) bool {
+	return routing.InboxAccess(inbox, teams, a.UserID)
+}
+
+// requireInboxEdit is R-I3: connecting or changing a channel, or changing an
+// inbox, needs the account-access permission plus access to that inbox.
+func requireInboxEdit(op string, a Actor, inbox *sb.Inbox, teams map[string]*sb.Team) error {
+	if err := requireAdmin(op, a); err != nil {
+		return sb.E(op, sb.Forbidden, "account_access_required", "connecting or changing channels needs account access (an admin)")
+	}
+	if !canSeeInbox(a, inbox, teams) {
+		return sb.E(op, sb.Forbidden, "inbox_access_required", "you need edit access to inbox %q: it is limited to teams you are not in", inbox.Name)
+	}
+	return nil
+}
+
+// requireConversation hides conversations of inboxes the actor cannot see:
+// to them such a conversation does not exist (R-I4).
+func requireConversation(op string, a Actor, inbox *sb.Inbox, teams map[string]*sb.Team) error {
+	if !canSeeInbox(a, inbox, teams) {
+		return sb.E(op, sb.NotFound, "not_found", "no such conversation")
+	}
+	return nil
+}
+
+// checkAssign is R-M2 and R-M4: anyone who sees an unassigned conversation
+// may take it; its assignee and admins may (re)assign it to others or
+// unassign it.
+func checkAssign(op string, a Actor, c *sb.Conversation, targetUserID string) error {
+	if c.AssigneeID == "" && c.TeamID == "" && targetUserID == a.UserID {
+		return nil // R-M2
+	}
+	if c.AssigneeID == a.UserID || a.IsAdmin() {
+		return nil // R-M4
+	}
+	if c.AssigneeID == "" && c.TeamID == "" {
+		return sb.E(op, sb.Forbidden, "assign_self_only", "you can take an unassigned conversation yourself; only admins assign it to others")
+	}
+	return sb.E(op, sb.Forbidden, "not_assignee", "only the assignee or an admin can reassign this conversation")
+}
+
+// checkSetStatus is R-V1: users toggle their own status; admins and users
+// with the availability permission may set others away.
+func checkSetStatus(op string, a Actor, userID string, st sb.Status) error {
+	if a.UserID == userID {
+		return nil
+	}
+	if !a.IsAdmin() && !a.ManageAvailability {
+		return sb.E(op, sb.Forbidden, "availability_permission_required", "only admins or users with the availability permission can change someone else's status")
+	}
+	if st != sb.Away {
+		return sb.E(op, sb.RuleViolation, "only_set_away", "you can set other users away, not available: they come back themselves")
+	}
+	return nil
+}

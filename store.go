@@ -1,0 +1,143 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps everything durable. It is dumb on purpose: business rules
+// live in package app, once; a Store only reads and writes rows, always
+// scoped to one account.
+//
+// Errors: NotFound when a row does not exist in the given account (never
+// (nil, nil)), Conflict on a uniqueness violation, Unavailable when the
+// database cannot be reached, Internal otherwise.
+type Store interface {
+	// Update runs fn in a read-write transaction that first takes the
+	// account's routing lock, so that routing decisions and load changes of
+	// one account are serialised across goroutines and processes (R-X7).
+	// accountID may be empty for account-less writes (setup), which then
+	// serialise with each other. If fn returns an error the transaction is
+	// rolled back. Events appended in the transaction are published to
+	// subscribers after commit, on every process.
+	Update(ctx context.Context, accountID string, fn func(Tx) error) error
+	// View runs fn in a read-only transaction (a consistent snapshot).
+	View(ctx context.Context, fn func(Tx) error) error
+	// Subscribe delivers every event committed from now on in the given
+	// account (on any process sharing the database) until ctx ends. The
+	// channel is closed then. A slow subscriber loses events rather than
+	// blocking others; it can catch up with Tx.EventsSince.
+	Subscribe(ctx context.Context, accountID string) <-chan Event
+	// Dialect names the database: "sqlite" or "postgres".
+	Dialect() string
+	Close() error
+}
+
+// ConversationFilter selects conversations for a view (R-M5), newest
+// activity first.
+type ConversationFilter struct {
+	AccountID string
+	Status    string // StatusOpen, StatusClosed or "" for both
+	// Unassigned keeps only conversations with neither assignee nor team.
+	Unassigned bool
+	AssigneeID string   // only those assigned to this user
+	InboxID    string   // only this inbox
+	InboxIDs   []string // only these inboxes (R-I4); nil means no limit
+	// TeamID with TeamMemberIDs: assigned to the team or to one of its members.
+	TeamID        string
+	TeamMemberIDs []string
+	// Cursor: continue after this position (exclusive).
+	AfterActivity time.Time
+	AfterID       string
+	Limit         int
+}
+
+// Tx is one transaction. Every method is scoped to an account and never
+// returns rows of another.
+type Tx interface {
+	CountAccounts(ctx context.Context) (int, error)
+	CreateAccount(ctx context.Context, a *Account) error
+	Account(ctx context.Context, id string) (*Account, error)
+	// Accounts lists every account, oldest first (for background work).
+	Accounts(ctx context.Context) ([]*Account, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser writes every field but the load fields (OpenChats,
+	// LastChatAssignedAt) and LastActiveAt, which have their own methods.
+	UpdateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, accountID, id string) (*User, error)
+	// UserByEmail finds a user by email across accounts (emails are unique
+	// in the whole installation: they sign in with it).
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	Users(ctx context.Context, accountID string) ([]*User, error)
+	// AddLoad adds delta to the user's open chat-like count; a non-zero
+	// assignedAt also sets LastChatAssignedAt.
+	AddLoad(ctx context.Context, accountID, userID string, delta int, assignedAt time.Time) error
+	// TouchUser sets LastActiveAt (R-V2).
+	TouchUser(ctx context.Context, accountID, userID string, at time.Time) error
+
+	CreateToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+
+	CreateTeam(ctx context.Context, t *Team) error
+	UpdateTeam(ctx context.Context, t *Team) error
+	DeleteTeam(ctx context.Context, accountID, id string) error
+	Team(ctx context.Context, accountID, id string) (*Team, error)
+	Teams(ctx context.Context, accountID string) ([]*Team, error)
+
+	CreateInbox(ctx context.Context, in *Inbox) error
+	UpdateInbox(ctx context.Context, in *Inbox) error
+	Inbox(ctx context.Context, accountID, id string) (*Inbox, error)
+	Inboxes(ctx context.Context, accountID string) ([]*Inbox, error)
+
+	CreateChannel(ctx context.Context, c *Channel) error
+	UpdateChannel(ctx context.Context, c *Channel) error
+	DeleteChannel(ctx context.Context, accountID, id string) error
+	Channel(ctx context.Context, accountID, id string) (*Channel, error)
+	// ChannelByID finds a channel without knowing its account, for the
+	// public entry points (widget, forms, webhooks) that only carry its id.
+	ChannelByID(ctx context.Context, id string) (*Channel, error)
+	// Channels lists an account's channels; a non-empty inboxID limits them
+	// to that inbox.
+	Channels(ctx context.Context, accountID, inboxID string) ([]*Channel, error)
+
+	CreateContact(ctx context.Context, c *Contact) error
+	UpdateContact(ctx context.Context, c *Contact) error
+	Contact(ctx context.Context, accountID, id string) (*Contact, error)
+	// ContactByEmail matches case-insensitively (emails are stored lower-case).
+	ContactByEmail(ctx context.Context, accountID, email string) (*Contact, error)
+	ContactByVisitorToken(ctx context.Context, accountID, token string) (*Contact, error)
+	ContactByPhone(ctx context.Context, accountID, phone string) (*Contact, error)
+	// Contacts pages by id ascending, after afterID.
+	Contacts(ctx context.Context, accountID, afterID string, limit int) ([]*Contact, error)
+
+	CreateConversation(ctx context.Context, c *Conversation) error
+	// UpdateConversation writes status, assignee, team, ticket, waiting,
+	// subject, preview, last activity and closed-at.
+	UpdateConversation(ctx context.Context, c *Conversation) error
+	Conversation(ctx context.Context, accountID, id string) (*Conversation, error)
+	Conversations(ctx context.Context, f ConversationFilter) ([]*Conversation, error)
+	// LatestConversation returns the contact's most recent conversation on
+	// the channel, open or closed (R-A11, R-X4).
+	LatestConversation(ctx context.Context, accountID, contactID, channelID string) (*Conversation, error)
+	// WaitingConversations returns open conversations with Waiting set,
+	// oldest first (R-X2).
+	WaitingConversations(ctx context.Context, accountID string, limit int) ([]*Conversation, error)
+
+	CreateMessage(ctx context.Context, m *Message) error
+	// Messages returns the thread oldest first.
+	Messages(ctx context.Context, accountID, conversationID string) ([]*Message, error)
+	// MessageByExternalID finds an inbound message by the channel's
+	// external id, for idempotent entry points.
+	MessageByExternalID(ctx context.Context, accountID, channelID, externalID string) (*Message, error)
+
+	CreateDecision(ctx context.Context, d *Decision) error
+	// Decisions returns a conversation's routing records, oldest first.
+	Decisions(ctx context.Context, accountID, conversationID string) ([]*Decision, error)
+
+	// AppendEvent stores e, sets its ID, and queues it for publication
+	// after commit.
+	AppendEvent(ctx context.Context, e *Event) error
+	// EventsSince returns the account's events with ID > afterID, oldest first.
+	EventsSince(ctx context.Context, accountID string, afterID int64, limit int) ([]*Event, error)
+}

@@ -53,6 +53,7 @@ type Service struct {
 	rnd           *rand.Rand // used only by the batcher goroutine and under rndMu elsewhere
 	rndMu         sync.Mutex
 
+	tokens  tokenCache
 	touchMu sync.Mutex
 	touched map[string]time.Time
 

@@ -72,30 +72,33 @@ func newEnv(t *testing.T, dsn string) *env {
 	return &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, clock: clk}
 }
 
-func must[T any](t *testing.T, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+// must(v, err)(t) returns v, failing t if err is not nil.
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	return v
 }
 
 // agent creates a seated available agent and returns their actor.
 func (e *env) agent(name string, capacity int) app.Actor {
 	e.t.Helper()
-	u := must(e.t, e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: name + "@acme.test", Name: name, Role: sb.RoleAgent, PaidSeat: true, ChatCapacity: capacity, Password: "password " + name}))
+	u := must(e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: name + "@acme.test", Name: name, Role: sb.RoleAgent, PaidSeat: true, ChatCapacity: capacity, Password: "password " + name}))(e.t)
 	return app.Actor{AccountID: u.AccountID, UserID: u.ID, Role: u.Role}
 }
 
 // chatChannel makes an inbox and a chat channel routing least busy to users.
 func (e *env) channel(kind sb.ChannelKind, rule sb.RoutingRule) *app.ChannelView {
 	e.t.Helper()
-	return must(e.t, e.svc.CreateChannel(e.ctx, e.admin, "", app.ChannelInput{Kind: kind, Name: string(kind) + " channel", Routing: &rule, NewInbox: &app.InboxInput{Name: "Inbox " + string(kind)}}))
+	return must(e.svc.CreateChannel(e.ctx, e.admin, "", app.ChannelInput{Kind: kind, Name: string(kind) + " channel", Routing: &rule, NewInbox: &app.InboxInput{Name: "Inbox " + string(kind)}}))(e.t)
 }
 
 func (e *env) inbound(ch string, email, body string) *app.InboundResult {
 	e.t.Helper()
-	return must(e.t, e.svc.Inbound(e.ctx, e.admin, ch, app.InboundInput{Contact: app.InboundContact{Email: email}, Body: body}))
+	return must(e.svc.Inbound(e.ctx, e.admin, ch, app.InboundInput{Contact: app.InboundContact{Email: email}, Body: body}))(e.t)
 }
 
 func specific(users ...app.Actor) sb.RoutingRule {
@@ -114,19 +117,19 @@ func TestReplyAssignsUnassigned(t *testing.T) {
 		if r.Conversation.AssigneeID != "" {
 			t.Fatalf("R-M1: routing off must leave it unassigned, got %q", r.Conversation.AssigneeID)
 		}
-		note := must(t, e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "internal", Internal: true}))
+		note := must(e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "internal", Internal: true}))(t)
 		if note.Conversation.AssigneeID != "" {
 			t.Fatalf("R-M3: an internal note must not assign, got %q", note.Conversation.AssigneeID)
 		}
-		rep := must(t, e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "on it"}))
+		rep := must(e.svc.Reply(e.ctx, ann, r.Conversation.ID, app.ReplyInput{Body: "on it"}))(t)
 		if rep.Conversation.AssigneeID != ann.UserID {
 			t.Fatalf("R-M3: reply must assign to the replier, got %q", rep.Conversation.AssigneeID)
 		}
-		got := must(t, e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))
+		got := must(e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))(t)
 		if got.AssigneeID != ann.UserID {
 			t.Fatalf("R-M3: stored assignee %q", got.AssigneeID)
 		}
-		ds := must(t, e.svc.RoutingRecord(e.ctx, e.admin, r.Conversation.ID))
+		ds := must(e.svc.RoutingRecord(e.ctx, e.admin, r.Conversation.ID))(t)
 		if last := ds[len(ds)-1]; last.Trigger != sb.TriggerReplyAssign || last.AssigneeID != ann.UserID {
 			t.Fatalf("R-A12: the reply's assignment must be recorded, got %+v", last)
 		}
@@ -145,7 +148,7 @@ func TestLaterMessagesStayWithAssignee(t *testing.T) {
 		if second.Conversation.AssigneeID != first.Conversation.AssigneeID || second.Decision != nil {
 			t.Fatalf("R-A11: routing happens once; got assignee %q decision %v", second.Conversation.AssigneeID, second.Decision)
 		}
-		ms := must(t, e.svc.Messages(e.ctx, e.admin, first.Conversation.ID))
+		ms := must(e.svc.Messages(e.ctx, e.admin, first.Conversation.ID))(t)
 		if len(ms) != 2 {
 			t.Fatalf("want 2 messages, got %d", len(ms))
 		}
@@ -163,7 +166,7 @@ func TestReassignRepliesWhenAway(t *testing.T) {
 		}
 		away := app.Actor{AccountID: e.admin.AccountID, UserID: owner, Role: sb.RoleAgent}
 		on := true
-		must(t, e.svc.SetStatus(e.ctx, away, "me", app.StatusInput{Status: sb.Away, ReassignReplies: &on}))
+		must(e.svc.SetStatus(e.ctx, away, "me", app.StatusInput{Status: sb.Away, ReassignReplies: &on}))(t)
 		next := e.inbound(ch.ID, "c@x.test", "hello again")
 		if next.Conversation.ID != first.Conversation.ID {
 			t.Fatal("R-V3: the reply must stay in the same conversation")
@@ -178,7 +181,7 @@ func TestReassignRepliesWhenAway(t *testing.T) {
 		if next.Decision == nil || next.Decision.Trigger != sb.TriggerReassignReplies {
 			t.Fatalf("R-V3: the re-route must be recorded, got %+v", next.Decision)
 		}
-		users := must(t, e.svc.ListUsers(e.ctx, e.admin))
+		users := must(e.svc.ListUsers(e.ctx, e.admin))(t)
 		for _, u := range users {
 			want := 0
 			if u.ID == other {
@@ -197,7 +200,7 @@ func TestReassignRepliesOffKeepsAssignee(t *testing.T) {
 		ch := e.channel(sb.KindChat, specific(ann, bob))
 		first := e.inbound(ch.ID, "c@x.test", "hi")
 		owner := app.Actor{AccountID: e.admin.AccountID, UserID: first.Conversation.AssigneeID, Role: sb.RoleAgent}
-		must(t, e.svc.SetStatus(e.ctx, owner, "me", app.StatusInput{Status: sb.Away}))
+		must(e.svc.SetStatus(e.ctx, owner, "me", app.StatusInput{Status: sb.Away}))(t)
 		next := e.inbound(ch.ID, "c@x.test", "hello again")
 		if next.Conversation.AssigneeID != owner.UserID {
 			t.Fatalf("R-V3/R-A11: without reassign replies it stays with %s, got %s", owner.UserID, next.Conversation.AssigneeID)
@@ -212,7 +215,7 @@ func TestReturningContact(t *testing.T) {
 		// Give bob more load so that fresh routing would pick ann.
 		first := e.inbound(ch.ID, "c@x.test", "hi")
 		prev := first.Conversation.AssigneeID
-		must(t, e.svc.SetOpen(e.ctx, e.admin, first.Conversation.ID, false))
+		must(e.svc.SetOpen(e.ctx, e.admin, first.Conversation.ID, false))(t)
 		// Another contact's chat makes prev the busier one only if they got it.
 		back := e.inbound(ch.ID, "c@x.test", "me again")
 		if back.Conversation.ID == first.Conversation.ID {
@@ -222,8 +225,8 @@ func TestReturningContact(t *testing.T) {
 			t.Fatalf("R-X4: want previous assignee %s, got %s (%s)", prev, back.Conversation.AssigneeID, back.Decision.Strategy)
 		}
 		// Previous assignee away: routed afresh.
-		must(t, e.svc.SetOpen(e.ctx, e.admin, back.Conversation.ID, false))
-		must(t, e.svc.SetStatus(e.ctx, app.Actor{AccountID: e.admin.AccountID, UserID: prev, Role: sb.RoleAgent}, "me", app.StatusInput{Status: sb.Away}))
+		must(e.svc.SetOpen(e.ctx, e.admin, back.Conversation.ID, false))(t)
+		must(e.svc.SetStatus(e.ctx, app.Actor{AccountID: e.admin.AccountID, UserID: prev, Role: sb.RoleAgent}, "me", app.StatusInput{Status: sb.Away}))(t)
 		again := e.inbound(ch.ID, "c@x.test", "third time")
 		if again.Conversation.AssigneeID == prev || again.Conversation.AssigneeID == "" {
 			t.Fatalf("R-X4: previous assignee away: want fresh routing to the other agent, got %q", again.Conversation.AssigneeID)
@@ -244,13 +247,13 @@ func TestBacklogDrain(t *testing.T) {
 		if convs[0].AssigneeID != ann.UserID || convs[1].AssigneeID != "" || !convs[1].Waiting || convs[2].AssigneeID != "" {
 			t.Fatalf("R-A10: capacity 1: want first assigned, others waiting; got %+v %+v %+v", convs[0], convs[1], convs[2])
 		}
-		r := must(t, e.svc.RoutingRecord(e.ctx, e.admin, convs[1].ID))
+		r := must(e.svc.RoutingRecord(e.ctx, e.admin, convs[1].ID))(t)
 		if r[0].Outcome != sb.OutcomeWaiting {
 			t.Fatalf("R-A10: want outcome waiting, got %s", r[0].Outcome)
 		}
-		must(t, e.svc.SetOpen(e.ctx, ann, convs[0].ID, false))
-		c1 := must(t, e.svc.GetConversation(e.ctx, e.admin, convs[1].ID))
-		c2 := must(t, e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))
+		must(e.svc.SetOpen(e.ctx, ann, convs[0].ID, false))(t)
+		c1 := must(e.svc.GetConversation(e.ctx, e.admin, convs[1].ID))(t)
+		c2 := must(e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))(t)
 		if c1.AssigneeID != ann.UserID || c1.Waiting {
 			t.Fatalf("R-X2: closing frees capacity: the oldest waiting goes to ann at once, got %+v", c1)
 		}
@@ -258,12 +261,12 @@ func TestBacklogDrain(t *testing.T) {
 			t.Fatalf("R-X2: never past capacity: the newer one keeps waiting, got %q", c2.AssigneeID)
 		}
 		// Away then available again with free capacity drains the next one.
-		must(t, e.svc.SetOpen(e.ctx, ann, c1.ID, false))
-		c2 = must(t, e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))
+		must(e.svc.SetOpen(e.ctx, ann, c1.ID, false))(t)
+		c2 = must(e.svc.GetConversation(e.ctx, e.admin, convs[2].ID))(t)
 		if c2.AssigneeID != ann.UserID {
 			t.Fatalf("R-X2: want the last waiting conversation drained to ann, got %q", c2.AssigneeID)
 		}
-		ds := must(t, e.svc.RoutingRecord(e.ctx, e.admin, c2.ID))
+		ds := must(e.svc.RoutingRecord(e.ctx, e.admin, c2.ID))(t)
 		if ds[len(ds)-1].Trigger != sb.TriggerBacklogDrain {
 			t.Fatalf("R-A12: the drain must be recorded, got %+v", ds[len(ds)-1])
 		}
@@ -273,14 +276,14 @@ func TestBacklogDrain(t *testing.T) {
 func TestDrainWhenBecomingAvailable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		ann := e.agent("ann", 0)
-		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))
+		must(e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))(t)
 		ch := e.channel(sb.KindChat, specific(ann))
 		r := e.inbound(ch.ID, "c@x.test", "anyone?")
 		if r.Conversation.AssigneeID != "" || !r.Conversation.Waiting {
 			t.Fatalf("R-A7: nobody available: unassigned and waiting, got %+v", r.Conversation)
 		}
-		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Available}))
-		c := must(t, e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))
+		must(e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Available}))(t)
+		c := must(e.svc.GetConversation(e.ctx, e.admin, r.Conversation.ID))(t)
 		if c.AssigneeID != ann.UserID {
 			t.Fatalf("R-X2: becoming available drains the backlog at once, got %q", c.AssigneeID)
 		}
@@ -292,7 +295,7 @@ func TestContactOwner(t *testing.T) {
 		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
 		rule := sb.RoutingRule{Enabled: true, Mode: sb.ModeContactOwner, Fallback: sb.Fallback{Mode: sb.FallbackUser, UserID: bob.UserID}}
 		ch := e.channel(sb.KindEmail, rule)
-		must(t, e.svc.CreateContact(e.ctx, e.admin, app.ContactInput{Email: "known@x.test", OwnerID: ann.UserID}))
+		must(e.svc.CreateContact(e.ctx, e.admin, app.ContactInput{Email: "known@x.test", OwnerID: ann.UserID}))(t)
 		r := e.inbound(ch.ID, "known@x.test", "hello")
 		if r.Conversation.AssigneeID != ann.UserID {
 			t.Fatalf("R-A8: known contact goes to owner ann, got %q", r.Conversation.AssigneeID)
@@ -302,13 +305,13 @@ func TestContactOwner(t *testing.T) {
 			t.Fatalf("R-A8: new contact uses the fallback user bob, got %q", n.Conversation.AssigneeID)
 		}
 		// Owner away: still theirs, and notified.
-		must(t, e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))
-		must(t, e.svc.SetOpen(e.ctx, e.admin, r.Conversation.ID, false))
+		must(e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))(t)
+		must(e.svc.SetOpen(e.ctx, e.admin, r.Conversation.ID, false))(t)
 		sub, cancel := context.WithCancel(e.ctx)
 		defer cancel()
 		events := e.store.Subscribe(sub, e.admin.AccountID)
 		time.Sleep(50 * time.Millisecond) // let a PostgreSQL listener attach
-		again := must(t, e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "known@x.test"}, Body: "back"}))
+		again := must(e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "known@x.test"}, Body: "back"}))(t)
 		if again.Conversation.AssigneeID != ann.UserID || !again.Decision.NotifyOwner {
 			t.Fatalf("R-A8: away owner still gets it and is notified, got %q notify=%v", again.Conversation.AssigneeID, again.Decision.NotifyOwner)
 		}
@@ -348,7 +351,7 @@ func TestConcurrentArrivalsSpreadEvenly(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		users := must(t, e.svc.ListUsers(e.ctx, e.admin))
+		users := must(e.svc.ListUsers(e.ctx, e.admin))(t)
 		lo, hi := 1<<30, -1
 		for _, u := range users {
 			if u.Role != sb.RoleAgent {
@@ -369,7 +372,7 @@ func TestInboundIdempotent(t *testing.T) {
 		results := make([]*app.InboundResult, 8)
 		for i := range results {
 			wg.Go(func() {
-				results[i] = must(t, e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "same", ExternalID: "ext-1"}))
+				results[i] = must(e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "same", ExternalID: "ext-1"}))(t)
 			})
 		}
 		wg.Wait()
@@ -385,7 +388,7 @@ func TestInboundIdempotent(t *testing.T) {
 		if fresh != 1 {
 			t.Fatalf("want exactly one new message, got %d", fresh)
 		}
-		ms := must(t, e.svc.Messages(e.ctx, e.admin, results[0].Conversation.ID))
+		ms := must(e.svc.Messages(e.ctx, e.admin, results[0].Conversation.ID))(t)
 		if len(ms) != 1 {
 			t.Fatalf("want 1 stored message, got %d", len(ms))
 		}
@@ -409,7 +412,7 @@ func TestInboundValidation(t *testing.T) {
 	if _, err := e.svc.Inbound(e.ctx, e.admin, "nope", app.InboundInput{Contact: app.InboundContact{Email: "a@b.test"}, Body: "x"}); !sb.IsKind(err, sb.NotFound) {
 		t.Errorf("unknown channel: want NotFound, got %v", err)
 	}
-	page := must(t, e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen}))
+	page := must(e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen}))(t)
 	if len(page.Items) != 0 {
 		t.Fatalf("bad input must store nothing, found %d conversations", len(page.Items))
 	}
@@ -418,21 +421,21 @@ func TestInboundValidation(t *testing.T) {
 func TestRuleValidation(t *testing.T) {
 	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
 	ann := e.agent("ann", 0)
-	noSeat := must(t, e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: "free@acme.test", Name: "Free", Password: "password free"}))
+	noSeat := must(e.svc.CreateUser(e.ctx, e.admin, app.UserInput{Email: "free@acme.test", Name: "Free", Password: "password free"}))(t)
 	rule := sb.RoutingRule{Enabled: true, Mode: sb.ModeSpecific, UserIDs: []string{ann.UserID, noSeat.ID}}
 	_, err := e.svc.CreateChannel(e.ctx, e.admin, "", app.ChannelInput{Kind: sb.KindChat, Name: "chat", Routing: &rule, NewInbox: &app.InboxInput{Name: "X"}})
 	if !sb.IsKind(err, sb.RuleViolation) {
 		t.Fatalf("R-A2: naming a user without a seat: want RuleViolation, got %v", err)
 	}
-	ins := must(t, e.svc.ListInboxes(e.ctx, e.admin))
+	ins := must(e.svc.ListInboxes(e.ctx, e.admin))(t)
 	if len(ins) != 0 {
 		t.Fatalf("R-A2: a refused channel must change nothing, found inbox %v", ins[0].Name)
 	}
 	// A user who loses their seat later is reported on the channel (R-A2).
 	ch := e.channel(sb.KindChat, specific(ann))
 	f := false
-	must(t, e.svc.UpdateUser(e.ctx, e.admin, ann.UserID, app.UserPatch{PaidSeat: &f}))
-	v := must(t, e.svc.GetChannel(e.ctx, e.admin, ch.ID))
+	must(e.svc.UpdateUser(e.ctx, e.admin, ann.UserID, app.UserPatch{PaidSeat: &f}))(t)
+	v := must(e.svc.GetChannel(e.ctx, e.admin, ch.ID))(t)
 	if len(v.RoutingWarnings) != 1 {
 		t.Fatalf("R-A2: want a routing warning for ann, got %v", v.RoutingWarnings)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
@@ -102,9 +103,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	if token == "" {
 		return Actor{}, sb.E(op, sb.Unauthenticated, "unauthenticated", "sign in first: send Authorization: Bearer <token>")
 	}
+	hash := hashToken(token)
+	if a, ok := s.tokens.get(hash, s.Now()); ok {
+		s.touch(ctx, a)
+		return a, nil
+	}
 	var u *sb.User
 	err := s.store.View(ctx, func(tx sb.Tx) error {
-		t, err := tx.TokenByHash(ctx, hashToken(token))
+		t, err := tx.TokenByHash(ctx, hash)
 		if err != nil {
 			return err
 		}
@@ -118,6 +124,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 		return Actor{}, sb.Wrap(op, err)
 	}
 	a := Actor{AccountID: u.AccountID, UserID: u.ID, Role: u.Role, ManageAvailability: u.ManageAvailability}
+	s.tokens.put(hash, a, s.Now())
 	s.touch(ctx, a)
 	return a, nil
 }
@@ -160,3 +167,49 @@ func hashToken(token string) string {
 }
 
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// tokenCacheTTL is how long a resolved token is trusted without a database
+// read. A role change or a removed user takes effect within it.
+const tokenCacheTTL = 10 * time.Second
+
+// tokenCache remembers resolved tokens briefly, so that a busy integration
+// does not pay two reads per request. Keyed by the token's hash.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedActor
+}
+
+type cachedActor struct {
+	a       Actor
+	expires time.Time
+}
+
+func (c *tokenCache) get(hash string, now time.Time) (Actor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || now.After(e.expires) {
+		return Actor{}, false
+	}
+	return e.a, true
+}
+
+func (c *tokenCache) put(hash string, a Actor, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedActor{}
+	}
+	c.m[hash] = cachedActor{a: a, expires: now.Add(tokenCacheTTL)}
+}
+
+// forgetUser drops cached tokens of a user whose role or permissions changed.
+func (c *tokenCache) forgetUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.a.UserID == userID {
+			delete(c.m, h)
+		}
+	}
+}

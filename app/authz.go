@@ -81,3 +81,17 @@ func checkSetStatus(op string, a Actor, userID string, st sb.Status) error {
 	}
 	return nil
 }
+
+// canSeeEvent is R-I4 for the live stream: an event about an inbox reaches
+// those with access to it (visible holds canSeeInbox per inbox id, as
+// loaded); an event about no inbox (a user's status) reaches the whole
+// account. Events of other accounts reach no one.
+func canSeeEvent(a Actor, e sb.Event, visible map[string]bool) bool {
+	if e.AccountID != a.AccountID {
+		return false
+	}
+	if e.InboxID == "" {
+		return true
+	}
+	return visible[e.InboxID]
+}

@@ -127,7 +127,6 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 		if err != nil {
 			return err
 		}
-		routingOn := c.Routing.Enabled
 		if p.Name != nil {
 			c.Name = *p.Name
 		}
@@ -140,7 +139,7 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 		if p.Tickets != nil {
 			c.Tickets = *p.Tickets
 		}
-		if err := cfg.checkChannel(op, a, c, p.Routing != nil && (!routingOn || p.Routing.Enabled)); err != nil {
+		if err := cfg.checkChannel(op, a, c, p.Routing != nil); err != nil {
 			return err
 		}
 		if err := tx.UpdateChannel(ctx, c); err != nil {
@@ -210,8 +209,11 @@ func loadAccountConfig(ctx context.Context, tx sb.Tx, accountID string) (*accoun
 	return cfg, nil
 }
 
-// checkChannel validates a channel and its rules. switchingOn says whether
-// this change turns routing on or changes its rule, which needs a seat (R-A2).
+// checkChannel validates a channel. ruleChanged says whether this change
+// sets its routing rule: only then is the rule checked against R-A2 and
+// the inbox's teams (a user who lost their seat later does not block
+// renaming the channel; channelView reports them), and switching routing on
+// needs a seated actor (R-A2).
 func (cfg *accountConfig) checkChannel(op string, a Actor, c *sb.Channel, ruleChanged bool) error {
 	inbox, ok := cfg.inboxes[c.InboxID]
 	if !ok {
@@ -234,16 +236,19 @@ func (cfg *accountConfig) checkChannel(op string, a Actor, c *sb.Channel, ruleCh
 	if err := json.Unmarshal(c.Config, &obj); err != nil {
 		return sb.Invalidf(op, "config", "config must be a JSON object")
 	}
+	if c.Tickets.Enabled && (c.Tickets.Pipeline == "" || c.Tickets.Stage == "") {
+		return sb.Invalidf(op, "tickets", "tickets need a pipeline and a stage when enabled")
+	}
+	if !ruleChanged {
+		return nil
+	}
 	if err := cfg.checkRule(op, c, inbox); err != nil {
 		return err
 	}
-	if ruleChanged && c.Routing.Enabled {
+	if c.Routing.Enabled {
 		if me := cfg.users[a.UserID]; me == nil || !me.PaidSeat {
 			return sb.E(op, sb.RuleViolation, "seat_required", "only a user with a paid seat can switch automatic routing on (R-A2)")
 		}
-	}
-	if c.Tickets.Enabled && (c.Tickets.Pipeline == "" || c.Tickets.Stage == "") {
-		return sb.Invalidf(op, "tickets", "tickets need a pipeline and a stage when enabled")
 	}
 	return nil
 }

@@ -1,0 +1,130 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	sb "github.com/switchboard-dev/switchboard"
+)
+
+// Contacts page sizes.
+const (
+	contactsDefaultLimit = 50
+	contactsMaxLimit     = 500
+)
+
+const contactColumns = `id, account_id, email, name, phone, owner_id, visitor_token, created_at`
+
+var (
+	qCreateContact = newQuery("create_contact", `INSERT INTO contacts (`+contactColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
+	qUpdateContact = newQuery("update_contact", `UPDATE contacts SET email = $3, name = $4,
+		phone = $5, owner_id = $6, visitor_token = $7 WHERE account_id = $1 AND id = $2`)
+	qContact = newQuery("contact",
+		`SELECT `+contactColumns+` FROM contacts WHERE account_id = $1 AND id = $2`)
+	// The "<> ''" terms repeat the partial unique indexes' conditions, so
+	// that SQLite's planner (which cannot see through a bound parameter)
+	// uses them instead of scanning.
+	qContactByEmail = newQuery("contact_by_email", `SELECT `+contactColumns+` FROM contacts
+		WHERE account_id = $1 AND email = $2 AND email <> ''`)
+	qContactByVisitorToken = newQuery("contact_by_visitor_token", `SELECT `+contactColumns+` FROM contacts
+		WHERE account_id = $1 AND visitor_token = $2 AND visitor_token <> ''`)
+	// Phones are not unique: the oldest contact with the number wins.
+	qContactByPhone = newQuery("contact_by_phone", `SELECT `+contactColumns+` FROM contacts
+		WHERE account_id = $1 AND phone = $2 ORDER BY created_at, id LIMIT 1`)
+	qContacts = newQuery("contacts", `SELECT `+contactColumns+` FROM contacts
+		WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`)
+)
+
+// contactWhat names a contact in errors: creating or updating one can
+// only conflict on its email or visitor token.
+const contactWhat = "contact with this email or visitor token"
+
+// CreateContact inserts c, generating its ID if empty and storing its
+// email lower-case (c is updated to match). Conflict if another contact of
+// the account has the same non-empty email or visitor token; NotFound if
+// the account does not exist.
+func (t *tx) CreateContact(ctx context.Context, c *sb.Contact) error {
+	const op = "sqlstore.CreateContact"
+	id, err := newID(c.ID)
+	if err != nil {
+		return t.classify(op, err, contactWhat)
+	}
+	email := strings.ToLower(c.Email)
+	if _, err := t.exec(ctx, qCreateContact, id, c.AccountID, email, c.Name, c.Phone, c.OwnerID,
+		c.VisitorToken, micros(c.CreatedAt)); err != nil {
+		return t.classifyConflict(op, err, "contact", contactWhat)
+	}
+	c.ID, c.Email = id, email
+	return nil
+}
+
+// UpdateContact writes email, name, phone, owner and visitor token.
+// NotFound if the contact is not in c.AccountID; Conflict as CreateContact.
+func (t *tx) UpdateContact(ctx context.Context, c *sb.Contact) error {
+	const op = "sqlstore.UpdateContact"
+	email := strings.ToLower(c.Email)
+	res, err := t.exec(ctx, qUpdateContact, c.AccountID, c.ID, email, c.Name, c.Phone, c.OwnerID, c.VisitorToken)
+	if err != nil {
+		return t.classifyConflict(op, err, "contact", contactWhat)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return firstErr(t.classify(op, err, "contact"), notFound(op, "contact"))
+	}
+	c.Email = email
+	return nil
+}
+
+// Contact returns the account's contact with id; NotFound otherwise.
+func (t *tx) Contact(ctx context.Context, accountID, id string) (*sb.Contact, error) {
+	return one(ctx, t, "sqlstore.Contact", "contact", scanContact, qContact, accountID, id)
+}
+
+// ContactByEmail finds the account's contact by email, case-insensitively;
+// NotFound otherwise (always for an empty email).
+func (t *tx) ContactByEmail(ctx context.Context, accountID, email string) (*sb.Contact, error) {
+	const op, what = "sqlstore.ContactByEmail", "contact with this email"
+	if email == "" {
+		return nil, notFound(op, what)
+	}
+	return one(ctx, t, op, what, scanContact, qContactByEmail, accountID, strings.ToLower(email))
+}
+
+// ContactByVisitorToken finds the account's contact by the chat widget's
+// visitor token; NotFound otherwise (always for an empty token).
+func (t *tx) ContactByVisitorToken(ctx context.Context, accountID, token string) (*sb.Contact, error) {
+	const op, what = "sqlstore.ContactByVisitorToken", "contact with this visitor token"
+	if token == "" {
+		return nil, notFound(op, what)
+	}
+	return one(ctx, t, op, what, scanContact, qContactByVisitorToken, accountID, token)
+}
+
+// ContactByPhone finds the account's oldest contact with this phone
+// number, compared exactly as stored; NotFound otherwise (always for an
+// empty phone).
+func (t *tx) ContactByPhone(ctx context.Context, accountID, phone string) (*sb.Contact, error) {
+	const op, what = "sqlstore.ContactByPhone", "contact with this phone number"
+	if phone == "" {
+		return nil, notFound(op, what)
+	}
+	return one(ctx, t, op, what, scanContact, qContactByPhone, accountID, phone)
+}
+
+// Contacts pages through the account's contacts by id ascending, starting
+// after afterID ("" for the first page). limit <= 0 means 50; at most 500
+// are returned.
+func (t *tx) Contacts(ctx context.Context, accountID, afterID string, n int) ([]*sb.Contact, error) {
+	return list(ctx, t, "sqlstore.Contacts", "contacts", scanContact, qContacts,
+		accountID, afterID, limit(n, contactsDefaultLimit, contactsMaxLimit))
+}
+
+func scanContact(r scanner) (*sb.Contact, error) {
+	var c sb.Contact
+	var created int64
+	if err := r.Scan(&c.ID, &c.AccountID, &c.Email, &c.Name, &c.Phone, &c.OwnerID, &c.VisitorToken, &created); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = fromMicros(created)
+	return &c, nil
+}

@@ -1,0 +1,295 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	sb "github.com/switchboard-dev/switchboard"
+)
+
+// Event delivery.
+const (
+	// subscriberBuffer is each subscriber's channel capacity; once it is
+	// full, further events are dropped for that subscriber.
+	subscriberBuffer = 256
+	// eventsDefaultLimit and eventsMaxLimit bound EventsSince.
+	eventsDefaultLimit = 100
+	eventsMaxLimit     = 1000
+)
+
+const eventColumns = `id, account_id, type, inbox_id, conversation_id, user_id, data, created_at`
+
+var (
+	qAppendEvent = newQuery("append_event", `INSERT INTO events (account_id, type, inbox_id,
+		conversation_id, user_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		RETURNING id`)
+	qEventsSince = newQuery("events_since", `SELECT `+eventColumns+` FROM events
+		WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`)
+	qEvent = newQuery("event",
+		`SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2`)
+)
+
+// AppendEvent stores e in its account's log, sets e.ID and queues e for
+// publication after commit. Data is stored byte for byte. Internal in a
+// View; NotFound if the account does not exist.
+func (t *tx) AppendEvent(ctx context.Context, e *sb.Event) error {
+	const op, what = "sqlstore.AppendEvent", "event"
+	if t.readOnly || t.done {
+		return internalf(op, "AppendEvent outside a running Update")
+	}
+	var id int64
+	err := t.queryRow(ctx, qAppendEvent, e.AccountID, e.Type, e.InboxID, e.ConversationID,
+		e.UserID, rawText(e.Data), micros(e.CreatedAt)).Scan(&id)
+	if err != nil {
+		return t.classify(op, err, what)
+	}
+	e.ID = id
+	// Subscribers get the event as EventsSince returns it, on both
+	// dialects: the time to the microsecond, in UTC.
+	stored := *e
+	stored.CreatedAt = fromMicros(micros(e.CreatedAt))
+	t.events = append(t.events, stored)
+	return nil
+}
+
+// EventsSince returns the account's events with ID > afterID, oldest
+// first. limit <= 0 means 100; at most 1000 are returned.
+//
+// Within an account, ids grow in commit order: events are only appended
+// under Update, which holds the account's lock until commit.
+func (t *tx) EventsSince(ctx context.Context, accountID string, afterID int64, n int) ([]*sb.Event, error) {
+	return list(ctx, t, "sqlstore.EventsSince", "events", scanEvent, qEventsSince,
+		accountID, afterID, limit(n, eventsDefaultLimit, eventsMaxLimit))
+}
+
+func scanEvent(r scanner) (*sb.Event, error) {
+	var e sb.Event
+	var data string
+	var created int64
+	if err := r.Scan(&e.ID, &e.AccountID, &e.Type, &e.InboxID, &e.ConversationID, &e.UserID, &data, &created); err != nil {
+		return nil, err
+	}
+	e.Data, e.CreatedAt = fromRawText(data), fromMicros(created)
+	return &e, nil
+}
+
+// loadEvent reads one event outside any Update, for the listener.
+func loadEvent(ctx context.Context, db *sql.DB, accountID string, id int64) (*sb.Event, error) {
+	e, err := scanEvent(db.QueryRowContext(ctx, qEvent.sql, accountID, id))
+	if err != nil {
+		return nil, classify("sqlstore.loadEvent", err, "event")
+	}
+	return e, nil
+}
+
+// Subscribe implements switchboard.Store. The channel has room for 256
+// events; when it is full, further events are dropped for this subscriber
+// (counted in DroppedEvents) rather than blocking anyone. It is closed when
+// ctx ends or the Store closes.
+//
+// SQLite delivers the events committed by this process, before Update
+// returns. PostgreSQL delivers those committed by every process sharing
+// the database, through LISTEN/NOTIFY, a moment after commit: an event
+// committed just before Subscribe may still arrive, and while the listener
+// reconnects after losing its connection, events are missed. Consumers
+// that replay with EventsSince therefore skip ids they have seen.
+func (s *Store) Subscribe(ctx context.Context, accountID string) <-chan sb.Event {
+	return s.bus.subscribe(ctx, accountID)
+}
+
+// bus fans events out to this process's subscribers.
+type bus struct {
+	logger  *slog.Logger
+	dropped atomic.Uint64
+
+	mu     sync.RWMutex
+	subs   map[string]map[*subscriber]struct{} // by account id
+	closed bool
+}
+
+type subscriber struct {
+	accountID string
+	ch        chan sb.Event
+	dropped   atomic.Uint64
+	stop      func() bool // stops the context.AfterFunc
+}
+
+func newBus(logger *slog.Logger) *bus {
+	return &bus{logger: logger, subs: make(map[string]map[*subscriber]struct{})}
+}
+
+func (b *bus) subscribe(ctx context.Context, accountID string) <-chan sb.Event {
+	sub := &subscriber{accountID: accountID, ch: make(chan sb.Event, subscriberBuffer)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		close(sub.ch)
+		return sub.ch
+	}
+	m := b.subs[accountID]
+	if m == nil {
+		m = make(map[*subscriber]struct{})
+		b.subs[accountID] = m
+	}
+	m[sub] = struct{}{}
+	sub.stop = context.AfterFunc(ctx, func() { b.unsubscribe(sub) })
+	return sub.ch
+}
+
+// unsubscribe removes sub and closes its channel, once.
+func (b *bus) unsubscribe(sub *subscriber) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.subs[sub.accountID]
+	if _, ok := m[sub]; !ok {
+		return
+	}
+	delete(m, sub)
+	if len(m) == 0 {
+		delete(b.subs, sub.accountID)
+	}
+	b.closeSub(sub)
+}
+
+// closeSub closes sub's channel; b.mu must be held for writing.
+func (b *bus) closeSub(sub *subscriber) {
+	close(sub.ch)
+	if n := sub.dropped.Load(); n > 0 {
+		b.logger.Warn("event subscriber ended having missed events", "account_id", sub.accountID, "dropped", n)
+	}
+}
+
+// hasSubscribers reports whether anyone here listens to the account.
+func (b *bus) hasSubscribers(accountID string) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs[accountID]) > 0
+}
+
+// dispatch hands each event to its account's subscribers without
+// blocking: a full channel drops the event.
+func (b *bus) dispatch(events []sb.Event) {
+	if len(events) == 0 {
+		return
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, e := range events {
+		for sub := range b.subs[e.AccountID] {
+			select {
+			case sub.ch <- e:
+			default:
+				b.dropped.Add(1)
+				if sub.dropped.Add(1) == 1 {
+					b.logger.Warn("event subscriber is too slow; dropping its events",
+						"account_id", e.AccountID, "event_id", e.ID)
+				}
+			}
+		}
+	}
+}
+
+// close closes every subscriber's channel; later subscriptions get a
+// closed channel.
+func (b *bus) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, m := range b.subs {
+		for sub := range m {
+			sub.stop()
+			b.closeSub(sub)
+		}
+	}
+	clear(b.subs)
+}
+
+// PostgreSQL notifications.
+const (
+	notifyChannel = "switchboard_events"
+	// maxNotifyPayload keeps each notification below PostgreSQL's 8,000
+	// byte payload limit with room to spare.
+	maxNotifyPayload = 7000
+)
+
+// wireEvent is an event in a notification. Data travels as a string so
+// that it arrives byte for byte. An event too large for a notification on
+// its own travels as a reference (Ref, with ID and AccountID) that the
+// listener loads from the events table.
+type wireEvent struct {
+	ID             int64  `json:"id"`
+	AccountID      string `json:"account_id"`
+	Ref            bool   `json:"ref,omitempty"`
+	Type           string `json:"type,omitempty"`
+	InboxID        string `json:"inbox_id,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	UserID         string `json:"user_id,omitempty"`
+	Data           string `json:"data,omitempty"`
+	CreatedAt      int64  `json:"created_at,omitempty"`
+}
+
+func toWire(e *sb.Event) wireEvent {
+	return wireEvent{ID: e.ID, AccountID: e.AccountID, Type: e.Type, InboxID: e.InboxID,
+		ConversationID: e.ConversationID, UserID: e.UserID, Data: rawText(e.Data),
+		CreatedAt: micros(e.CreatedAt)}
+}
+
+func (w *wireEvent) event() sb.Event {
+	return sb.Event{ID: w.ID, AccountID: w.AccountID, Type: w.Type, InboxID: w.InboxID,
+		ConversationID: w.ConversationID, UserID: w.UserID, Data: fromRawText(w.Data),
+		CreatedAt: fromMicros(w.CreatedAt)}
+}
+
+// notifyPayloads encodes events as JSON arrays of wireEvent, in order,
+// each shorter than maxNotifyPayload bytes.
+func notifyPayloads(events []sb.Event) ([]string, error) {
+	var out []string
+	var buf []byte
+	for i := range events {
+		b, err := json.Marshal(toWire(&events[i]))
+		if err != nil {
+			return nil, err
+		}
+		if len(b)+2 >= maxNotifyPayload {
+			b, err = json.Marshal(wireEvent{ID: events[i].ID, AccountID: events[i].AccountID, Ref: true})
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(buf) > 0 && len(buf)+1+len(b)+1 >= maxNotifyPayload {
+			out = append(out, string(append(buf, ']')))
+			buf = buf[:0:0]
+		}
+		if len(buf) == 0 {
+			buf = append(buf, '[')
+		} else {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, b...)
+	}
+	if len(buf) > 0 {
+		out = append(out, string(append(buf, ']')))
+	}
+	return out, nil
+}
+
+// notify sends the transaction's events with pg_notify, just before
+// commit: PostgreSQL delivers them only if the transaction commits, in
+// commit order, to every listening process.
+func (s *Store) notify(ctx context.Context, stx *sql.Tx, events []sb.Event) error {
+	const op = "sqlstore.notify"
+	payloads, err := notifyPayloads(events)
+	if err != nil {
+		return classify(op, err, "event")
+	}
+	for _, p := range payloads {
+		if _, err := stx.ExecContext(ctx, qNotify.sql, p); err != nil {
+			return classify(op, err, "event")
+		}
+	}
+	return nil
+}

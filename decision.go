@@ -58,7 +58,9 @@ type Decision struct {
 	Trigger        string      `json:"trigger"`
 	Mode           string      `json:"mode"`     // the rule's mode, or the fallback's once it applied
 	Strategy       string      `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "none"
-	Candidates     []Candidate `json:"candidates"`
+	// Candidates is omitted where a summary is enough (the inbound
+	// response); GET /api/v1/conversations/{id}/routing has them all.
+	Candidates []Candidate `json:"candidates,omitempty"`
 	Outcome        string      `json:"outcome"`
 	AssigneeID     string      `json:"assignee_id,omitempty"`
 	// Reason explains the outcome in one sentence for people ("least busy:

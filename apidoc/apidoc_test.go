@@ -209,7 +209,7 @@ var exampleResponses = []struct {
 				{"user_id":"u2","via":"user","status":"available","load":0,"capacity":0,"last_assigned_at":"2026-11-01T08:00:00Z"}]},
 			{"id":"d2","account_id":"a1","conversation_id":"c1","trigger":"manual","mode":"unassigned",
 			 "strategy":"manual","outcome":"unassigned","reason":"unassigned by a person","actor_user_id":"u9",
-			 "candidates":null,"created_at":"2026-11-02T09:20:00Z"}],
+			 "created_at":"2026-11-02T09:20:00Z"}],
 			"next_cursor":"ZDI"}`,
 	},
 	{

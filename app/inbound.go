@@ -482,11 +482,17 @@ func (b *batch) loadUp(c *sb.Conversation) error {
 	return b.tx.AddLoad(b.ctx, b.accountID, c.AssigneeID, 1, b.now)
 }
 
-// record stores R-A12's decision record.
+// record stores R-A12's decision record and returns its summary (without
+// the candidates, which can be many; the routing record has them).
 func (b *batch) record(c *sb.Conversation, res routing.Result, trigger string) (*sb.Decision, error) {
 	d := res.Record(b.snap)
 	d.ID, d.AccountID, d.ConversationID, d.Trigger, d.CreatedAt = b.s.newID(), b.accountID, c.ID, trigger, b.now
-	return &d, b.tx.CreateDecision(b.ctx, &d)
+	if err := b.tx.CreateDecision(b.ctx, &d); err != nil {
+		return nil, err
+	}
+	sum := d
+	sum.Candidates = nil
+	return &sum, nil
 }
 
 // announce appends the assignment event and R-A8's owner notification.

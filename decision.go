@@ -57,7 +57,7 @@ type Decision struct {
 	ConversationID string      `json:"conversation_id"`
 	Trigger        string      `json:"trigger"`
 	Mode           string      `json:"mode"`     // the rule's mode, or the fallback's once it applied
-	Strategy       string      `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "none"
+	Strategy       string      `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "oldest_first", "none"
 	// Candidates is omitted where a summary is enough (the inbound
 	// response); GET /api/v1/conversations/{id}/routing has them all.
 	Candidates []Candidate `json:"candidates,omitempty"`
@@ -67,7 +67,7 @@ type Decision struct {
 	// 2 open chats, fewer than anyone else").
 	Reason string `json:"reason"`
 	// TieBreak names the tie-break that decided, if any: "recently_active",
-	// "least_recently_assigned", "random".
+	// "least_recently_assigned", "rule_order".
 	TieBreak     string    `json:"tie_break,omitempty"`
 	NotifyOwner  bool      `json:"notify_owner,omitempty"`
 	UsedFallback bool      `json:"used_fallback,omitempty"`

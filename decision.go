@@ -52,17 +52,17 @@ type Candidate struct {
 // Decision is the record of one routing decision (R-A12): the rule, the
 // candidates considered, why each was dropped, who won and why.
 type Decision struct {
-	ID             string      `json:"id"`
-	AccountID      string      `json:"account_id"`
-	ConversationID string      `json:"conversation_id"`
-	Trigger        string      `json:"trigger"`
-	Mode           string      `json:"mode"`     // the rule's mode, or the fallback's once it applied
-	Strategy       string      `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "oldest_first", "none"
+	ID             string `json:"id"`
+	AccountID      string `json:"account_id"`
+	ConversationID string `json:"conversation_id"`
+	Trigger        string `json:"trigger"`
+	Mode           string `json:"mode"`     // the rule's mode, or the fallback's once it applied
+	Strategy       string `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "oldest_first", "none"
 	// Candidates is omitted where a summary is enough (the inbound
 	// response); GET /api/v1/conversations/{id}/routing has them all.
 	Candidates []Candidate `json:"candidates,omitempty"`
-	Outcome        string      `json:"outcome"`
-	AssigneeID     string      `json:"assignee_id,omitempty"`
+	Outcome    string      `json:"outcome"`
+	AssigneeID string      `json:"assignee_id,omitempty"`
 	// Reason explains the outcome in one sentence for people ("least busy:
 	// 2 open chats, fewer than anyone else").
 	Reason string `json:"reason"`

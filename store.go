@@ -52,6 +52,26 @@ type ConversationFilter struct {
 	Limit         int
 }
 
+// ExternalKey identifies an inbound message by its channel's external id.
+type ExternalKey struct {
+	ChannelID  string
+	ExternalID string
+}
+
+// ContactChannel identifies a contact's thread on one channel.
+type ContactChannel struct {
+	ContactID string
+	ChannelID string
+}
+
+// LoadDelta changes one user's open chat-like count; a non-zero
+// AssignedAt also sets their LastChatAssignedAt.
+type LoadDelta struct {
+	UserID     string
+	Delta      int
+	AssignedAt time.Time
+}
+
 // Tx is one transaction. Every method is scoped to an account and never
 // returns rows of another.
 type Tx interface {
@@ -134,6 +154,42 @@ type Tx interface {
 	CreateDecision(ctx context.Context, d *Decision) error
 	// Decisions returns a conversation's routing records, oldest first.
 	Decisions(ctx context.Context, accountID, conversationID string) ([]*Decision, error)
+
+	// Bulk reads and writes for the routing batch: each is a constant
+	// number of statements whatever the number of rows, so that routing N
+	// arrivals in one transaction costs a few round trips, not N times a
+	// few (see docs/ARCHITECTURE.md). Empty inputs do nothing. The lookups
+	// return the rows found, in no particular order; missing keys are
+	// simply absent (never NotFound).
+
+	// ContactsByKeys returns the account's contacts having any of the
+	// emails (lower-case), visitor tokens or phones. Empty strings match
+	// nothing.
+	ContactsByKeys(ctx context.Context, accountID string, emails, tokens, phones []string) ([]*Contact, error)
+	// MessagesByExternalIDs returns the account's messages with these
+	// (channel, external id) keys.
+	MessagesByExternalIDs(ctx context.Context, accountID string, keys []ExternalKey) ([]*Message, error)
+	// LatestConversations returns, for each (contact, channel) key, the
+	// contact's most recent conversation on that channel, if any.
+	LatestConversations(ctx context.Context, accountID string, keys []ContactChannel) ([]*Conversation, error)
+	// ConversationsByIDs returns the account's conversations with these ids.
+	ConversationsByIDs(ctx context.Context, accountID string, ids []string) ([]*Conversation, error)
+	// CreateContacts, CreateConversations, CreateMessages, CreateDecisions
+	// insert rows like their one-row twins (ids generated if empty);
+	// Conflict if any row violates a uniqueness rule (then nothing of the
+	// call is written and the transaction is doomed).
+	CreateContacts(ctx context.Context, cs []*Contact) error
+	CreateConversations(ctx context.Context, cs []*Conversation) error
+	CreateMessages(ctx context.Context, ms []*Message) error
+	CreateDecisions(ctx context.Context, ds []*Decision) error
+	// UpdateConversations writes the same fields as UpdateConversation for
+	// every row; NotFound if one does not exist in its account.
+	UpdateConversations(ctx context.Context, cs []*Conversation) error
+	// AddLoads applies the deltas (one user may appear once).
+	AddLoads(ctx context.Context, accountID string, ds []LoadDelta) error
+	// AppendEvents stores the events in order, sets their IDs and queues
+	// them for publication after commit, like AppendEvent.
+	AppendEvents(ctx context.Context, es []*Event) error
 
 	// AppendEvent stores e, sets its ID, and queues it for publication
 	// after commit.

@@ -398,11 +398,20 @@ func (s *Service) manualDecision(c *sb.Conversation, a Actor, trigger, userID, r
 
 // event appends an event about conversation c with payload v.
 func (s *Service) event(ctx context.Context, tx sb.Tx, c *sb.Conversation, typ string, v any) error {
-	data, err := json.Marshal(v)
+	e, err := conversationEvent(c, typ, v, s.Now())
 	if err != nil {
 		return err
 	}
-	return tx.AppendEvent(ctx, &sb.Event{AccountID: c.AccountID, Type: typ, InboxID: c.InboxID, ConversationID: c.ID, UserID: c.AssigneeID, Data: data, CreatedAt: s.Now()})
+	return tx.AppendEvent(ctx, e)
+}
+
+// conversationEvent builds an event about c whose data is v as it is now.
+func conversationEvent(c *sb.Conversation, typ string, v any, now time.Time) (*sb.Event, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &sb.Event{AccountID: c.AccountID, Type: typ, InboxID: c.InboxID, ConversationID: c.ID, UserID: c.AssigneeID, Data: data, CreatedAt: now}, nil
 }
 
 func userName(cfg *accountConfig, id string) string {

@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/routing"
+)
+
+// batch is one routing transaction over many arrivals of one account. It
+// runs in three phases so that its cost in statements does not grow with
+// the number of arrivals (docs/ARCHITECTURE.md): prefetch everything the
+// arrivals may need with bulk lookups; route each arrival in memory, in
+// order, against the snapshot and the lookups (which it keeps current);
+// write everything with bulk statements.
+type batch struct {
+	s         *Service
+	ctx       context.Context
+	tx        sb.Tx
+	accountID string
+	snap      *routing.Snapshot
+	now       time.Time
+
+	channels map[string]*sb.Channel // nil value: no such channel
+	byEmail  map[string]*sb.Contact
+	byToken  map[string]*sb.Contact
+	byPhone  map[string]*sb.Contact
+	latest   map[sb.ContactChannel]*sb.Conversation
+	seen     map[sb.ExternalKey]*InboundResult
+	users    map[string]*sb.User
+
+	// What the batch writes, in the order it writes it.
+	newContacts []*sb.Contact
+	updContacts []*sb.Contact
+	newConvs    []*sb.Conversation
+	updConvs    []*sb.Conversation
+	isNew       map[string]bool // conversation or contact ids created here
+	isUpdated   map[string]bool
+	messages    []*sb.Message
+	decisions   []*sb.Decision
+	events      []*sb.Event
+	loads       map[string]*sb.LoadDelta
+	loadOrder   []string
+}
+
+func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*batch, error) {
+	us, err := tx.Users(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.snapshotOf(ctx, tx, accountID, us)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, snap: snap,
+		channels: map[string]*sb.Channel{}, byEmail: map[string]*sb.Contact{}, byToken: map[string]*sb.Contact{}, byPhone: map[string]*sb.Contact{},
+		latest: map[sb.ContactChannel]*sb.Conversation{}, seen: map[sb.ExternalKey]*InboundResult{}, users: make(map[string]*sb.User, len(us)),
+		isNew: map[string]bool{}, isUpdated: map[string]bool{}, loads: map[string]*sb.LoadDelta{}}
+	b.now = b.snap.Now()
+	for _, u := range us {
+		b.users[u.ID] = u
+	}
+	return b, nil
+}
+
+// run routes the group: one result per arrival; an error aborts the
+// transaction.
+func (b *batch) run(group []*arrival) ([]arrivalResult, error) {
+	if err := b.prefetch(group); err != nil {
+		return nil, err
+	}
+	results := make([]arrivalResult, len(group))
+	for i, ar := range group {
+		res, reject, err := b.route(ar)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = arrivalResult{res: res, err: reject}
+	}
+	return results, b.flush()
+}
+
+// prefetch loads the channels, earlier deliveries of the same external
+// ids, the senders' contacts and their latest conversations, in a few
+// bulk statements.
+func (b *batch) prefetch(group []*arrival) error {
+	var keys []sb.ExternalKey
+	var emails, tokens, phones []string
+	for _, ar := range group {
+		if _, ok := b.channels[ar.channelID]; !ok {
+			c, err := b.tx.Channel(b.ctx, b.accountID, ar.channelID)
+			if err != nil && !sb.IsKind(err, sb.NotFound) {
+				return err
+			}
+			b.channels[ar.channelID] = c
+		}
+		if ar.in.ExternalID != "" {
+			keys = append(keys, sb.ExternalKey{ChannelID: ar.channelID, ExternalID: ar.in.ExternalID})
+		}
+		emails, tokens, phones = append(emails, ar.in.Contact.Email), append(tokens, ar.in.Contact.VisitorToken), append(phones, ar.in.Contact.Phone)
+	}
+	if err := b.prefetchDuplicates(keys); err != nil {
+		return err
+	}
+	cs, err := b.tx.ContactsByKeys(b.ctx, b.accountID, emails, tokens, phones)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		b.index(c)
+	}
+	var pairs []sb.ContactChannel
+	for _, ar := range group {
+		if c := b.findContact(ar.in.Contact); c != nil {
+			pairs = append(pairs, sb.ContactChannel{ContactID: c.ID, ChannelID: ar.channelID})
+		}
+	}
+	convs, err := b.tx.LatestConversations(b.ctx, b.accountID, pairs)
+	if err != nil {
+		return err
+	}
+	for _, c := range convs {
+		b.latest[sb.ContactChannel{ContactID: c.ContactID, ChannelID: c.ChannelID}] = c
+	}
+	return nil
+}
+
+// prefetchDuplicates remembers what earlier deliveries of these external
+// ids produced, so that a replay returns it and stores nothing.
+func (b *batch) prefetchDuplicates(keys []sb.ExternalKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ms, err := b.tx.MessagesByExternalIDs(b.ctx, b.accountID, keys)
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ConversationID
+	}
+	convs, err := b.tx.ConversationsByIDs(b.ctx, b.accountID, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*sb.Conversation, len(convs))
+	for _, c := range convs {
+		byID[c.ID] = c
+	}
+	for _, m := range ms {
+		b.seen[sb.ExternalKey{ChannelID: m.ChannelID, ExternalID: m.ExternalID}] = &InboundResult{Conversation: byID[m.ConversationID], Message: m, Duplicate: true}
+	}
+	return nil
+}
+
+func (b *batch) index(c *sb.Contact) {
+	if c.Email != "" {
+		b.byEmail[c.Email] = c
+	}
+	if c.VisitorToken != "" {
+		b.byToken[c.VisitorToken] = c
+	}
+	if c.Phone != "" {
+		if _, ok := b.byPhone[c.Phone]; !ok { // the oldest contact with a phone wins
+			b.byPhone[c.Phone] = c
+		}
+	}
+}
+
+// findContact looks the sender up by email, then visitor token, then phone.
+func (b *batch) findContact(ic InboundContact) *sb.Contact {
+	c, _ := b.findContactBy(ic)
+	return c
+}
+
+func (b *batch) findContactBy(ic InboundContact) (*sb.Contact, string) {
+	if c := b.byEmail[ic.Email]; ic.Email != "" && c != nil {
+		return c, "email"
+	}
+	if c := b.byToken[ic.VisitorToken]; ic.VisitorToken != "" && c != nil {
+		return c, "visitor_token"
+	}
+	if c := b.byPhone[ic.Phone]; ic.Phone != "" && c != nil {
+		return c, "phone"
+	}
+	return nil, ""
+}
+
+// flush writes what the batch produced, one bulk statement per kind.
+func (b *batch) flush() error {
+	ctx, tx := b.ctx, b.tx
+	if err := tx.CreateContacts(ctx, b.newContacts); err != nil {
+		return err
+	}
+	for _, c := range b.updContacts {
+		if err := tx.UpdateContact(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := tx.CreateConversations(ctx, b.newConvs); err != nil {
+		return err
+	}
+	if err := tx.UpdateConversations(ctx, b.updConvs); err != nil {
+		return err
+	}
+	if err := tx.CreateMessages(ctx, b.messages); err != nil {
+		return err
+	}
+	if err := tx.CreateDecisions(ctx, b.decisions); err != nil {
+		return err
+	}
+	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))
+	for _, id := range b.loadOrder {
+		if d := b.loads[id]; d.Delta != 0 || !d.AssignedAt.IsZero() {
+			loads = append(loads, *d)
+		}
+	}
+	if err := tx.AddLoads(ctx, b.accountID, loads); err != nil {
+		return err
+	}
+	return tx.AppendEvents(ctx, b.events)
+}
+
+// addLoad accumulates a load change for flush.
+func (b *batch) addLoad(userID string, delta int, assignedAt time.Time) {
+	d, ok := b.loads[userID]
+	if !ok {
+		d = &sb.LoadDelta{UserID: userID}
+		b.loads[userID] = d
+		b.loadOrder = append(b.loadOrder, userID)
+	}
+	d.Delta += delta
+	if !assignedAt.IsZero() {
+		d.AssignedAt = assignedAt
+	}
+}
+
+// touched marks an existing conversation as changed, for flush.
+func (b *batch) touched(c *sb.Conversation) {
+	if !b.isNew[c.ID] && !b.isUpdated[c.ID] {
+		b.isUpdated[c.ID] = true
+		b.updConvs = append(b.updConvs, c)
+	}
+}
+
+// event queues an event about c with v's current JSON.
+func (b *batch) event(c *sb.Conversation, typ string, v any) error {
+	e, err := conversationEvent(c, typ, v, b.now)
+	if err != nil {
+		return err
+	}
+	b.events = append(b.events, e)
+	return nil
+}
+
+var zeroTime time.Time

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	sb "github.com/switchboard-dev/switchboard"
+)
+
+// routingMetrics is app.Metrics on Prometheus.
+type routingMetrics struct {
+	routed  *prometheus.CounterVec
+	latency prometheus.Histogram
+}
+
+// newRegistry returns a registry with the Go and process collectors and
+// the routing metrics registered on it.
+func newRegistry() (*prometheus.Registry, *routingMetrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	m := &routingMetrics{
+		routed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_conversations_routed_total",
+			Help: "Routing decisions made for inbound messages, by outcome (assigned, unassigned, waiting, kept).",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_routing_latency_seconds",
+			Help:    "Time from an inbound message's arrival at the router to the commit of its routing decision.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+	}
+	reg.MustRegister(m.routed, m.latency)
+	// Known outcomes show up as 0 before the first message, so that rate()
+	// and alerts work from the start.
+	for _, o := range []string{sb.OutcomeAssigned, sb.OutcomeUnassigned, sb.OutcomeWaiting, sb.OutcomeKept} {
+		m.routed.WithLabelValues(o)
+	}
+	return reg, m
+}
+
+// Routed implements app.Metrics.
+func (m *routingMetrics) Routed(outcome string, latency time.Duration) {
+	m.routed.WithLabelValues(outcome).Inc()
+	m.latency.Observe(latency.Seconds())
+}
+
+// metricsHandler serves the registry in Prometheus' exposition format.
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}

@@ -466,3 +466,68 @@ func TestEventsCarryJSON(t *testing.T) {
 		t.Fatal("no event")
 	}
 }
+
+func TestInboxGathersEveryChannelKind(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		inbox := must(e.svc.CreateInbox(e.ctx, e.admin, app.InboxInput{Name: "Support"}))(t)
+		var ids []string
+		for _, k := range []sb.ChannelKind{sb.KindEmail, sb.KindChat, sb.KindMessenger, sb.KindWhatsApp, sb.KindForm, sb.KindCalling} {
+			ch := must(e.svc.CreateChannel(e.ctx, e.admin, inbox.ID, app.ChannelInput{Kind: k, Name: string(k)}))(t)
+			r := must(e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: string(k) + "@x.test"}, Body: "via " + string(k)}))(t)
+			ids = append(ids, r.Conversation.ID)
+		}
+		page := must(e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewUnassigned, InboxID: inbox.ID}))(t)
+		if len(page.Items) != len(ids) {
+			t.Fatalf("R-I2: messages from all six channel kinds appear together in the inbox: want %d, got %d", len(ids), len(page.Items))
+		}
+		if _, err := e.svc.CreateChannel(e.ctx, e.admin, inbox.ID, app.ChannelInput{Kind: "fax", Name: "fax"}); !sb.IsKind(err, sb.Invalid) {
+			t.Fatalf("R-I2: an unknown channel kind must be refused, got %v", err)
+		}
+	})
+}
+
+func TestLastActiveDecidesTies(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob := e.agent("ann", 0), e.agent("bob", 0)
+		ch := e.channel(sb.KindChat, specific(ann, bob))
+		// Only bob signs in (any authenticated request counts as activity).
+		token, _, err := e.svc.Login(e.ctx, app.LoginInput{Email: "bob@acme.test", Password: "password bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Authenticate(e.ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		u := must(e.svc.GetUser(e.ctx, e.admin, bob.UserID))(t)
+		if !u.LastActiveAt.Equal(e.clock.Now()) {
+			t.Fatalf("R-V2: last active must be recorded on an authenticated request, got %v", u.LastActiveAt)
+		}
+		r := e.inbound(ch.ID, "c@x.test", "hi")
+		if r.Conversation.AssigneeID != bob.UserID || r.Decision.TieBreak != "recently_active" {
+			t.Fatalf("R-V2/R-A9: equal loads: the recently active bob wins, got %s by %q", r.Conversation.AssigneeID, r.Decision.TieBreak)
+		}
+		// Three minutes later bob is no longer "recently active".
+		e.clock.Add(3 * time.Minute)
+		r2 := e.inbound(ch.ID, "d@x.test", "hi")
+		if r2.Conversation.AssigneeID != ann.UserID {
+			t.Fatalf("R-A9: ann has fewer chats now, got %s", r2.Conversation.AssigneeID)
+		}
+	})
+}
+
+func TestAccountsAreIsolated(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "iso.db"))
+	ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+	r := e.inbound(ch.ID, "c@x.test", "secret")
+	other := sb.Account{ID: "other-account", Name: "Other", TimeZone: "UTC", CreatedAt: e.clock.Now()}
+	if err := e.store.Update(e.ctx, other.ID, func(tx sb.Tx) error { return tx.CreateAccount(e.ctx, &other) }); err != nil {
+		t.Fatal(err)
+	}
+	stranger := app.Actor{AccountID: other.ID, UserID: "nobody", Role: sb.RoleAdmin}
+	if _, err := e.svc.GetConversation(e.ctx, stranger, r.Conversation.ID); !sb.IsKind(err, sb.NotFound) {
+		t.Fatalf("another account's conversation must not exist for them, got %v", err)
+	}
+	if _, err := e.svc.Inbound(e.ctx, stranger, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "x@y.test"}, Body: "x"}); !sb.IsKind(err, sb.NotFound) {
+		t.Fatalf("another account's channel must not exist for them, got %v", err)
+	}
+}

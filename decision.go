@@ -60,7 +60,7 @@ type Decision struct {
 	Strategy       string `json:"strategy"` // "random", "least_busy", "owner", "fixed_user", "previous_assignee", "manual", "oldest_first", "none"
 	// Candidates is omitted where a summary is enough (the inbound
 	// response); GET /api/v1/conversations/{id}/routing has them all.
-	Candidates []Candidate `json:"candidates,omitempty"`
+	Candidates Candidates `json:"candidates,omitempty"`
 	Outcome    string      `json:"outcome"`
 	AssigneeID string      `json:"assignee_id,omitempty"`
 	// Reason explains the outcome in one sentence for people ("least busy:

@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"time"
+
 	sb "github.com/switchboard-dev/switchboard"
 )
 
@@ -70,7 +72,33 @@ func (r Result) Record(s *Snapshot) sb.Decision {
 		}
 		d.Candidates = append(d.Candidates, p.candidate(m.idx, id, m.via, dropNames[drop], old))
 	}
+	trimTimes(&d)
 	return d
+}
+
+// trimTimes drops the activity and assignment times of candidates they
+// did not matter for, which keeps a large pool's record small: every
+// candidate of a random pick, and the candidates a least-busy pick beat on
+// load alone. The tie-broken ones keep them: they explain the winner.
+func trimTimes(d *sb.Decision) {
+	var minLoad = -1
+	switch d.Strategy {
+	case StrategyRandom:
+	case StrategyLeastBusy:
+		for _, c := range d.Candidates {
+			if c.Dropped == "" && (minLoad < 0 || c.Load < minLoad) {
+				minLoad = c.Load
+			}
+		}
+	default:
+		return
+	}
+	for i := range d.Candidates {
+		c := &d.Candidates[i]
+		if minLoad < 0 || c.Dropped != "" || c.Load > minLoad {
+			c.LastActiveAt, c.LastAssigned = time.Time{}, time.Time{}
+		}
+	}
 }
 
 // candidate describes user i (or the unknown id) as the record shows it,

@@ -61,8 +61,8 @@ type Decision struct {
 	// Candidates is omitted where a summary is enough (the inbound
 	// response); GET /api/v1/conversations/{id}/routing has them all.
 	Candidates Candidates `json:"candidates,omitempty"`
-	Outcome    string      `json:"outcome"`
-	AssigneeID string      `json:"assignee_id,omitempty"`
+	Outcome    string     `json:"outcome"`
+	AssigneeID string     `json:"assignee_id,omitempty"`
 	// Reason explains the outcome in one sentence for people ("least busy:
 	// 2 open chats, fewer than anyone else").
 	Reason string `json:"reason"`

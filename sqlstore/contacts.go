@@ -16,8 +16,7 @@ const (
 const contactColumns = `id, account_id, email, name, phone, owner_id, visitor_token, created_at`
 
 var (
-	qCreateContact = newQuery("create_contact", `INSERT INTO contacts (`+contactColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
+	mCreateContact = newInsert("create_contact", "contacts", contactColumns, "")
 	qUpdateContact = newQuery("update_contact", `UPDATE contacts SET email = $3, name = $4,
 		phone = $5, owner_id = $6, visitor_token = $7 WHERE account_id = $1 AND id = $2`)
 	qContact = newQuery("contact",
@@ -34,7 +33,22 @@ var (
 		WHERE account_id = $1 AND phone = $2 ORDER BY created_at, id LIMIT 1`)
 	qContacts = newQuery("contacts", `SELECT `+contactColumns+` FROM contacts
 		WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`)
+	// UNION ALL rather than OR or UNION: each branch then probes its own
+	// index on SQLite (a UNION would sort by id and scan the account).
+	// ContactsByKeys drops the duplicates.
+	qContactsByKeys = newDialectQuery("contacts_by_keys",
+		contactsByKeysSQL(sqliteInKeys), contactsByKeysSQL(pgInKeys))
 )
+
+// contactsByKeysSQL selects the account's ($1) contacts by emails ($2),
+// visitor tokens ($3) and phones ($4), with in testing a column against a
+// key list.
+func contactsByKeysSQL(in func(col string, p int) string) string {
+	sel := `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = $1 AND `
+	return sel + in("email", 2) + ` AND email <> ''
+		UNION ALL ` + sel + in("visitor_token", 3) + ` AND visitor_token <> ''
+		UNION ALL ` + sel + in("phone", 4) + ` AND phone <> ''`
+}
 
 // contactWhat names a contact in errors: creating or updating one can
 // only conflict on its email or visitor token.
@@ -45,17 +59,35 @@ const contactWhat = "contact with this email or visitor token"
 // the account has the same non-empty email or visitor token; NotFound if
 // the account does not exist.
 func (t *tx) CreateContact(ctx context.Context, c *sb.Contact) error {
-	const op = "sqlstore.CreateContact"
-	id, err := newID(c.ID)
+	return t.createContacts(ctx, "sqlstore.CreateContact", []*sb.Contact{c})
+}
+
+// CreateContacts inserts cs as CreateContact does, in one statement per
+// chunk: Conflict also when two of them share an email or visitor token.
+// Nothing is written if a row fails.
+func (t *tx) CreateContacts(ctx context.Context, cs []*sb.Contact) error {
+	return t.createContacts(ctx, "sqlstore.CreateContacts", cs)
+}
+
+func (t *tx) createContacts(ctx context.Context, op string, cs []*sb.Contact) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	ids, err := newIDs(len(cs), func(i int) string { return cs[i].ID })
 	if err != nil {
 		return t.classify(op, err, contactWhat)
 	}
-	email := strings.ToLower(c.Email)
-	if _, err := t.exec(ctx, qCreateContact, id, c.AccountID, email, c.Name, c.Phone, c.OwnerID,
-		c.VisitorToken, micros(c.CreatedAt)); err != nil {
+	_, err = t.execRows(ctx, mCreateContact, len(cs), func(args []any, i int) ([]any, error) {
+		c := cs[i]
+		return append(args, ids[i], c.AccountID, strings.ToLower(c.Email), c.Name, c.Phone, c.OwnerID,
+			c.VisitorToken, micros(c.CreatedAt)), nil
+	})
+	if err != nil {
 		return t.classifyConflict(op, err, "contact", contactWhat)
 	}
-	c.ID, c.Email = id, email
+	for i, c := range cs {
+		c.ID, c.Email = ids[i], strings.ToLower(c.Email)
+	}
 	return nil
 }
 
@@ -118,6 +150,35 @@ func (t *tx) Contacts(ctx context.Context, accountID, afterID string, n int) ([]
 	return list(ctx, t, "sqlstore.Contacts", "contacts", scanContact, qContacts,
 		accountID, afterID, limit(n, contactsDefaultLimit, contactsMaxLimit))
 }
+
+// ContactsByKeys returns the account's contacts having any of the emails
+// (compared case-insensitively), visitor tokens or phones, each once, in
+// no particular order. Empty keys match nothing. Every contact with one of
+// the phones is returned (ContactByPhone picks the oldest).
+func (t *tx) ContactsByKeys(ctx context.Context, accountID string, emails, tokens, phones []string) ([]*sb.Contact, error) {
+	const op, what = "sqlstore.ContactsByKeys", "contacts"
+	emails = nonEmpty(emails, strings.ToLower)
+	tokens, phones = nonEmpty(tokens, same), nonEmpty(phones, same)
+	if len(emails)+len(tokens)+len(phones) == 0 {
+		return []*sb.Contact{}, nil
+	}
+	args := []any{accountID}
+	for _, keys := range [][]string{emails, tokens, phones} {
+		l, err := t.keyList(keys)
+		if err != nil {
+			return nil, t.classify(op, err, what)
+		}
+		args = append(args, l)
+	}
+	cs, err := list(ctx, t, op, what, scanContact, qContactsByKeys.of(t), args...)
+	if err != nil {
+		return nil, err
+	}
+	return uniqueByID(cs, func(c *sb.Contact) string { return c.ID }), nil
+}
+
+// same is the identity, for nonEmpty.
+func same(s string) string { return s }
 
 func scanContact(r scanner) (*sb.Contact, error) {
 	var c sb.Contact

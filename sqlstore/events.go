@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -21,12 +24,13 @@ const (
 	eventsMaxLimit     = 1000
 )
 
-const eventColumns = `id, account_id, type, inbox_id, conversation_id, user_id, data, created_at`
+// eventValues are the columns AppendEvent writes: all but the id.
+const eventValues = `account_id, type, inbox_id, conversation_id, user_id, data, created_at`
+
+const eventColumns = `id, ` + eventValues
 
 var (
-	qAppendEvent = newQuery("append_event", `INSERT INTO events (account_id, type, inbox_id,
-		conversation_id, user_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		RETURNING id`)
+	mAppendEvent = newInsert("append_event", "events", eventValues, ` RETURNING id`)
 	qEventsSince = newQuery("events_since", `SELECT `+eventColumns+` FROM events
 		WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3`)
 	qEvent = newQuery("event",
@@ -37,24 +41,73 @@ var (
 // publication after commit. Data is stored byte for byte. Internal in a
 // View; NotFound if the account does not exist.
 func (t *tx) AppendEvent(ctx context.Context, e *sb.Event) error {
-	const op, what = "sqlstore.AppendEvent", "event"
-	if t.readOnly || t.done {
-		return internalf(op, "AppendEvent outside a running Update")
+	return t.appendEvents(ctx, "sqlstore.AppendEvent", []*sb.Event{e})
+}
+
+// AppendEvents stores es as AppendEvent does, in order, in one statement
+// per chunk, and sets their IDs (ascending). Nothing is stored if one
+// fails.
+func (t *tx) AppendEvents(ctx context.Context, es []*sb.Event) error {
+	return t.appendEvents(ctx, "sqlstore.AppendEvents", es)
+}
+
+// appendEvents inserts es with a multi-row INSERT … RETURNING id. Which id
+// belongs to which event: both databases insert the rows of a VALUES list
+// in order, drawing each id from the table's counter as they go (SQLite's
+// AUTOINCREMENT takes the largest id yet plus one, PostgreSQL's sequence
+// only grows), so the ids ascend in VALUES order, and chunks run one after
+// the other. RETURNING's order, however, is not promised (SQLite documents
+// it as arbitrary), so the ids are sorted before they are handed out in
+// order. Gaps (other accounts drawing from the PostgreSQL sequence
+// meanwhile) do not matter.
+func (t *tx) appendEvents(ctx context.Context, op string, es []*sb.Event) error {
+	const what = "event"
+	if len(es) == 0 {
+		return nil
 	}
-	var id int64
-	err := t.queryRow(ctx, qAppendEvent, e.AccountID, e.Type, e.InboxID, e.ConversationID,
-		e.UserID, rawText(e.Data), micros(e.CreatedAt)).Scan(&id)
+	if t.readOnly || t.done {
+		return internalf(op, "%s outside a running Update", strings.TrimPrefix(op, "sqlstore."))
+	}
+	ids := make([]int64, 0, len(es))
+	err := t.chunks(ctx, mAppendEvent, len(es), func(args []any, i int) ([]any, error) {
+		e := es[i]
+		return append(args, e.AccountID, e.Type, e.InboxID, e.ConversationID, e.UserID, rawText(e.Data),
+			micros(e.CreatedAt)), nil
+	}, func(q *query, args []any) error {
+		rows, err := t.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return t.classify(op, err, what)
 	}
-	e.ID = id
-	// Subscribers get the event as EventsSince returns it, on both
-	// dialects: the time to the microsecond, in UTC.
-	stored := *e
-	stored.CreatedAt = fromMicros(micros(e.CreatedAt))
-	t.events = append(t.events, stored)
+	if len(ids) != len(es) {
+		return t.doom(errEventIDs, internalf(op, "stored %d events, got %d ids", len(es), len(ids)))
+	}
+	slices.Sort(ids)
+	for i, e := range es {
+		e.ID = ids[i]
+		// Subscribers get the event as EventsSince returns it, on both
+		// dialects: the time to the microsecond, in UTC.
+		stored := *e
+		stored.CreatedAt = fromMicros(micros(e.CreatedAt))
+		t.events = append(t.events, stored)
+	}
 	return nil
 }
+
+// errEventIDs dooms a transaction whose events did not all get an id.
+var errEventIDs = errors.New("missing event ids")
 
 // EventsSince returns the account's events with ID > afterID, oldest
 // first. limit <= 0 means 100; at most 1000 are returned.
@@ -286,10 +339,8 @@ func (s *Store) notify(ctx context.Context, stx *sql.Tx, events []sb.Event) erro
 	if err != nil {
 		return classify(op, err, "event")
 	}
-	for _, p := range payloads {
-		if _, err := stx.ExecContext(ctx, qNotify.sql, p); err != nil {
-			return classify(op, err, "event")
-		}
+	if _, err := stx.ExecContext(ctx, qNotify.sql, payloads); err != nil {
+		return classify(op, err, "event")
 	}
 	return nil
 }

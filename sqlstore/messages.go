@@ -11,29 +11,52 @@ const messageColumns = `id, account_id, conversation_id, channel_id, direction, 
 	contact_id, body, external_id, created_at`
 
 var (
-	qCreateMessage = newQuery("create_message", `INSERT INTO messages (`+messageColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
-	qMessages = newQuery("messages", `SELECT `+messageColumns+` FROM messages
+	mCreateMessage = newInsert("create_message", "messages", messageColumns, "")
+	qMessages      = newQuery("messages", `SELECT `+messageColumns+` FROM messages
 		WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, id`)
 	// "external_id <> ''" lets SQLite use the partial unique index.
 	qMessageByExternalID = newQuery("message_by_external_id", `SELECT `+messageColumns+`
 		FROM messages WHERE channel_id = $2 AND external_id = $3 AND external_id <> '' AND account_id = $1`)
+	qMessagesByExternalIDs = newDialectQuery("messages_by_external_ids",
+		`SELECT `+messageColumns+` FROM messages WHERE (channel_id, external_id) IN
+			(SELECT value->>0, value->>1 FROM json_each($2)) AND external_id <> '' AND account_id = $1`,
+		`SELECT `+messageColumns+` FROM messages WHERE (channel_id, external_id) IN
+			(SELECT * FROM unnest($2::text[], $3::text[])) AND external_id <> '' AND account_id = $1`)
 )
 
 // CreateMessage inserts m, generating its ID if empty. Conflict if the
 // channel already has a message with the same non-empty ExternalID;
 // NotFound if the conversation is not in m.AccountID.
 func (t *tx) CreateMessage(ctx context.Context, m *sb.Message) error {
-	const op = "sqlstore.CreateMessage"
-	id, err := newID(m.ID)
+	return t.createMessages(ctx, "sqlstore.CreateMessage", []*sb.Message{m})
+}
+
+// CreateMessages inserts ms as CreateMessage does, in one statement per
+// chunk: Conflict also when two of them share a channel and a non-empty
+// ExternalID. Nothing is written if a row fails.
+func (t *tx) CreateMessages(ctx context.Context, ms []*sb.Message) error {
+	return t.createMessages(ctx, "sqlstore.CreateMessages", ms)
+}
+
+func (t *tx) createMessages(ctx context.Context, op string, ms []*sb.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids, err := newIDs(len(ms), func(i int) string { return ms[i].ID })
 	if err != nil {
 		return t.classify(op, err, "message")
 	}
-	if _, err := t.exec(ctx, qCreateMessage, id, m.AccountID, m.ConversationID, m.ChannelID,
-		m.Direction, m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt)); err != nil {
+	_, err = t.execRows(ctx, mCreateMessage, len(ms), func(args []any, i int) ([]any, error) {
+		m := ms[i]
+		return append(args, ids[i], m.AccountID, m.ConversationID, m.ChannelID, m.Direction,
+			m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt)), nil
+	})
+	if err != nil {
 		return t.classifyConflict(op, err, "message", "message with this external id")
 	}
-	m.ID = id
+	for i, m := range ms {
+		m.ID = ids[i]
+	}
 	return nil
 }
 
@@ -53,6 +76,27 @@ func (t *tx) MessageByExternalID(ctx context.Context, accountID, channelID, exte
 	return one(ctx, t, op, what, scanMessage, qMessageByExternalID, accountID, channelID, externalID)
 }
 
+// MessagesByExternalIDs returns the account's messages with these
+// (channel, external id) keys, in no particular order; missing keys and
+// empty external ids are left out.
+func (t *tx) MessagesByExternalIDs(ctx context.Context, accountID string, keys []sb.ExternalKey) ([]*sb.Message, error) {
+	const op, what = "sqlstore.MessagesByExternalIDs", "messages"
+	ks := make([]sb.ExternalKey, 0, len(keys))
+	for _, k := range keys {
+		if k.ExternalID != "" {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return []*sb.Message{}, nil
+	}
+	pairs, err := t.pairList(len(ks), func(i int) (string, string) { return ks[i].ChannelID, ks[i].ExternalID })
+	if err != nil {
+		return nil, t.classify(op, err, what)
+	}
+	return list(ctx, t, op, what, scanMessage, qMessagesByExternalIDs.of(t), append([]any{accountID}, pairs...)...)
+}
+
 func scanMessage(r scanner) (*sb.Message, error) {
 	var m sb.Message
 	var created int64
@@ -68,30 +112,48 @@ const decisionColumns = `id, account_id, conversation_id, trigger, mode, strateg
 	outcome, assignee_id, reason, tie_break, notify_owner, used_fallback, actor_user_id, created_at`
 
 var (
-	qCreateDecision = newQuery("create_decision", `INSERT INTO decisions (`+decisionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`)
-	qDecisions = newQuery("decisions", `SELECT `+decisionColumns+` FROM decisions
+	mCreateDecision = newInsert("create_decision", "decisions", decisionColumns, "")
+	qDecisions      = newQuery("decisions", `SELECT `+decisionColumns+` FROM decisions
 		WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, id`)
 )
 
 // CreateDecision inserts d, generating its ID if empty. NotFound if the
 // conversation is not in d.AccountID.
 func (t *tx) CreateDecision(ctx context.Context, d *sb.Decision) error {
-	const op, what = "sqlstore.CreateDecision", "decision"
-	id, err := newID(d.ID)
+	return t.createDecisions(ctx, "sqlstore.CreateDecision", []*sb.Decision{d})
+}
+
+// CreateDecisions inserts ds as CreateDecision does, in one statement per
+// chunk. Nothing is written if a row fails.
+func (t *tx) CreateDecisions(ctx context.Context, ds []*sb.Decision) error {
+	return t.createDecisions(ctx, "sqlstore.CreateDecisions", ds)
+}
+
+func (t *tx) createDecisions(ctx context.Context, op string, ds []*sb.Decision) error {
+	const what = "decision"
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, err := newIDs(len(ds), func(i int) string { return ds[i].ID })
 	if err != nil {
 		return t.classify(op, err, what)
 	}
-	cands, err := jsonText(d.Candidates)
+	_, err = t.execRows(ctx, mCreateDecision, len(ds), func(args []any, i int) ([]any, error) {
+		d := ds[i]
+		cands, err := jsonText(d.Candidates)
+		if err != nil {
+			return nil, err
+		}
+		return append(args, ids[i], d.AccountID, d.ConversationID, d.Trigger, d.Mode, d.Strategy, cands,
+			d.Outcome, d.AssigneeID, d.Reason, d.TieBreak, d.NotifyOwner, d.UsedFallback, d.ActorUserID,
+			micros(d.CreatedAt)), nil
+	})
 	if err != nil {
 		return t.classify(op, err, what)
 	}
-	if _, err := t.exec(ctx, qCreateDecision, id, d.AccountID, d.ConversationID, d.Trigger, d.Mode,
-		d.Strategy, cands, d.Outcome, d.AssigneeID, d.Reason, d.TieBreak, d.NotifyOwner,
-		d.UsedFallback, d.ActorUserID, micros(d.CreatedAt)); err != nil {
-		return t.classify(op, err, what)
+	for i, d := range ds {
+		d.ID = ids[i]
 	}
-	d.ID = id
 	return nil
 }
 

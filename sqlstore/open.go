@@ -80,6 +80,16 @@ type Store struct {
 	// read (SQLite only; nil on PostgreSQL, whose driver caches them).
 	writeStmts, readStmts map[*query]*sql.Stmt
 
+	// multiStmts are the multi-row statements prepared on write so far,
+	// of multiRows rows in all (SQLite only; see prepareMulti). Only Update
+	// uses them, under writeSem.
+	multiStmts map[*query]*sql.Stmt
+	multiRows  int
+
+	// maxParams bounds the parameters of one bulk statement (tests lower
+	// it to force chunking).
+	maxParams int
+
 	closeOnce sync.Once
 	closeErr  error
 }

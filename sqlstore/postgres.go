@@ -30,10 +30,12 @@ var (
 	// ends (R-X7): other transactions of the same account, on any process,
 	// wait here.
 	qAccountLock = pgQuery("account_lock", `SELECT pg_advisory_xact_lock($1)`)
-	// qNotify publishes a chunk of a transaction's events; PostgreSQL
-	// delivers it to every listener when, and only if, the transaction
+	// qNotify publishes a transaction's events, a notification per
+	// payload (a chunk of events), in order, in one round trip; PostgreSQL
+	// delivers them to every listener when, and only if, the transaction
 	// commits.
-	qNotify = pgQuery("notify_events", `SELECT pg_notify('`+notifyChannel+`', $1)`)
+	qNotify = pgQuery("notify_events",
+		`SELECT pg_notify('`+notifyChannel+`', p) FROM unnest($1::text[]) AS p`)
 )
 
 // accountLockKey is the advisory lock key of an account: a 64-bit FNV-1a
@@ -94,11 +96,12 @@ func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 		return nil, err
 	}
 	s := &Store{
-		dialect: Postgres,
-		logger:  logger,
-		write:   db,
-		read:    db,
-		bus:     newBus(logger),
+		dialect:   Postgres,
+		logger:    logger,
+		write:     db,
+		read:      db,
+		bus:       newBus(logger),
+		maxParams: pgMaxParams,
 	}
 	l, err := startListener(ctx, s, cfg, dsn)
 	if err != nil {

@@ -26,6 +26,10 @@ const sqliteBusyTimeoutMS = "10000"
 //     before a checkpoint, which is SQLite's recommended trade-off for WAL.
 //   - foreign_keys(1): SQLite leaves them off by default.
 //   - busy_timeout: wait for locks instead of failing at once.
+//   - temp_store(MEMORY), on the writer: statement journals stay in
+//     memory. A multi-row INSERT or UPDATE keeps one (to undo itself alone
+//     if a row fails), which otherwise spills to a temporary file past
+//     64 KiB: a fifth of the time of a bulk insert went to its writes.
 //
 // The writer begins every transaction IMMEDIATE (_txlock), taking the
 // database's write lock up front, so a read-then-write transaction cannot
@@ -37,6 +41,7 @@ func sqliteDSN(path string, writer bool) string {
 	if writer {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
+		v.Add("_pragma", "temp_store(MEMORY)")
 		v.Set("_txlock", "immediate")
 	} else {
 		v.Add("_pragma", "query_only(1)")
@@ -99,6 +104,8 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 		read:       read,
 		bus:        newBus(logger),
 		writeSem:   make(chan struct{}, 1),
+		multiStmts: make(map[*query]*sql.Stmt),
+		maxParams:  sqliteMaxParams,
 	}, nil
 }
 

@@ -50,6 +50,28 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) sb.Store { return open(t, pgtest.DSN(t)) })
 }
 
+// smallChunks is the parameter limit of TestSQLiteSmallChunks and
+// TestPostgresSmallChunks: a bulk statement then takes 2 to 9 rows, so
+// that the suite's 250-row calls run in dozens of chunks.
+const smallChunks = 70
+
+func TestSQLiteSmallChunks(t *testing.T) {
+	storetest.RunBulk(t, func(t *testing.T) sb.Store {
+		s := open(t, sqliteDSN(t))
+		sqlstore.SetMaxParams(s, smallChunks)
+		return s
+	})
+}
+
+func TestPostgresSmallChunks(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunBulk(t, func(t *testing.T) sb.Store {
+		s := open(t, pgtest.DSN(t))
+		sqlstore.SetMaxParams(s, smallChunks)
+		return s
+	})
+}
+
 func TestDialect(t *testing.T) {
 	if d := open(t, sqliteDSN(t)).Dialect(); d != sqlstore.SQLite {
 		t.Errorf("Dialect() = %q, want %q", d, sqlstore.SQLite)

@@ -13,11 +13,13 @@ import (
 )
 
 // query is a named SQL statement. Every statement the store runs is one,
-// except the WHERE clauses Conversations builds from a filter.
+// except the WHERE clauses Conversations builds from a filter; the
+// multi-row forms of bulk writes are generated ones (see multiQuery).
 type query struct {
 	name    string
 	sql     string
 	dialect string // "" when both dialects run it
+	rows    int    // rows of a cached multi-row form on SQLite (see prepareMulti)
 }
 
 // registry lists every named query, for checkQueries.
@@ -34,6 +36,13 @@ func newQuery(name, sql string) *query {
 func pgQuery(name, sql string) *query {
 	q := newQuery(name, sql)
 	q.dialect = Postgres
+	return q
+}
+
+// sqliteQuery names a SQLite-only statement.
+func sqliteQuery(name, sql string) *query {
+	q := newQuery(name, sql)
+	q.dialect = SQLite
 	return q
 }
 
@@ -99,6 +108,7 @@ func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) err
 	}
 	if s.dialect == SQLite {
 		s.bus.dispatch(t.events)
+		s.prepareMulti(ctx, t.unprepared)
 	}
 	return nil
 }
@@ -139,6 +149,9 @@ type tx struct {
 	done     bool       // fn returned: no more AppendEvent
 	failed   error      // the first statement that failed in the database
 	events   []sb.Event // appended in this transaction, in order
+	// unprepared are the multi-row statements (SQLite) this transaction
+	// ran unprepared; Update prepares them after commit.
+	unprepared []*query
 }
 
 var _ sb.Tx = (*tx)(nil)
@@ -151,6 +164,12 @@ func (t *tx) stmt(ctx context.Context, q *query) *sql.Stmt {
 	}
 	if st := stmts[q]; st != nil {
 		return t.tx.StmtContext(ctx, st)
+	}
+	if q.rows > 0 && !t.readOnly {
+		if st := t.s.multiStmts[q]; st != nil {
+			return t.tx.StmtContext(ctx, st)
+		}
+		t.unprepared = append(t.unprepared, q)
 	}
 	return nil
 }

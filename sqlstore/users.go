@@ -85,11 +85,20 @@ var (
 		`SELECT `+userColumns+` FROM users WHERE email = $1`)
 	qUsers = newQuery("users",
 		`SELECT `+userColumns+` FROM users WHERE account_id = $1 ORDER BY created_at, id`)
-	qAddLoad = newQuery("add_load",
-		`UPDATE users SET open_chats = open_chats + $3 WHERE account_id = $1 AND id = $2`)
-	qAddLoadAssigned = newQuery("add_load_assigned",
-		`UPDATE users SET open_chats = open_chats + $3, last_chat_assigned_at = $4
+	// qAddLoad adds $3 to the user's load and, unless $4 is 0, sets
+	// last_chat_assigned_at to it.
+	qAddLoad = newQuery("add_load", `UPDATE users SET open_chats = open_chats + $3,
+		last_chat_assigned_at = CASE WHEN CAST($4 AS bigint) = 0 THEN last_chat_assigned_at
+			ELSE CAST($4 AS bigint) END
 		WHERE account_id = $1 AND id = $2`)
+	// mAddLoads is qAddLoad for many users, from a VALUES list v of its
+	// parameters.
+	mAddLoads = newMulti(qAddLoad, `WITH v (account_id, id, delta, assigned_at) AS (VALUES `,
+		`) UPDATE users SET open_chats = open_chats + v.delta,
+			last_chat_assigned_at = CASE WHEN v.assigned_at = 0 THEN users.last_chat_assigned_at
+				ELSE v.assigned_at END
+		FROM v WHERE users.account_id = v.account_id AND users.id = v.id`,
+		[]string{"text", "text", "integer", "bigint"})
 	qTouchUser = newQuery("touch_user",
 		`UPDATE users SET last_active_at = $3 WHERE account_id = $1 AND id = $2`)
 )
@@ -176,11 +185,54 @@ func (t *tx) Users(ctx context.Context, accountID string) ([]*sb.User, error) {
 // zero, sets LastChatAssignedAt. NotFound if the user is not in the
 // account.
 func (t *tx) AddLoad(ctx context.Context, accountID, userID string, delta int, assignedAt time.Time) error {
-	const op = "sqlstore.AddLoad"
-	if assignedAt.IsZero() {
-		return t.execOne(ctx, op, "user", qAddLoad, accountID, userID, delta)
+	return t.addLoads(ctx, "sqlstore.AddLoad", accountID,
+		[]sb.LoadDelta{{UserID: userID, Delta: delta, AssignedAt: assignedAt}})
+}
+
+// AddLoads applies each delta as AddLoad does, in one statement per
+// chunk; the deltas of a user given twice add up (the last non-zero
+// AssignedAt wins). NotFound if a user is not in the account; if others
+// were written, the transaction is doomed, so that the call never commits
+// half-done.
+func (t *tx) AddLoads(ctx context.Context, accountID string, ds []sb.LoadDelta) error {
+	return t.addLoads(ctx, "sqlstore.AddLoads", accountID, ds)
+}
+
+func (t *tx) addLoads(ctx context.Context, op, accountID string, ds []sb.LoadDelta) error {
+	const what = "user"
+	if len(ds) == 0 {
+		return nil
 	}
-	return t.execOne(ctx, op, "user", qAddLoadAssigned, accountID, userID, delta, micros(assignedAt))
+	if len(ds) > 1 {
+		ds = mergeLoads(ds)
+	}
+	n, err := t.execRows(ctx, mAddLoads, len(ds), func(args []any, i int) ([]any, error) {
+		return append(args, accountID, ds[i].UserID, ds[i].Delta, micros(ds[i].AssignedAt)), nil
+	})
+	if err != nil {
+		return t.classify(op, err, what)
+	}
+	return t.short(op, what, n, len(ds))
+}
+
+// mergeLoads adds up the deltas of a user given more than once, keeping
+// the last non-zero AssignedAt: an UPDATE … FROM changes a row once.
+func mergeLoads(ds []sb.LoadDelta) []sb.LoadDelta {
+	at := make(map[string]int, len(ds))
+	out := make([]sb.LoadDelta, 0, len(ds))
+	for _, d := range ds {
+		j, dup := at[d.UserID]
+		if !dup {
+			at[d.UserID] = len(out)
+			out = append(out, d)
+			continue
+		}
+		out[j].Delta += d.Delta
+		if !d.AssignedAt.IsZero() {
+			out[j].AssignedAt = d.AssignedAt
+		}
+	}
+	return out
 }
 
 // TouchUser sets the user's LastActiveAt (R-V2). NotFound if the user is

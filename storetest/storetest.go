@@ -19,10 +19,7 @@ import (
 // the test it is given (each subtest opens its own, in parallel) and
 // arrange for it to be closed when that test ends.
 func Run(t *testing.T, open func(t *testing.T) sb.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	tests := []namedTest{
 		{"RoundTrip/Account", testAccountRoundTrip},
 		{"RoundTrip/User", testUserRoundTrip},
 		{"RoundTrip/Token", testTokenRoundTrip},
@@ -45,6 +42,17 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
 	}
+	run(t, open, append(tests, bulkTests...))
+}
+
+// namedTest is a test of the suite.
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, f *fixture)
+}
+
+// run runs tests in parallel, each on a store of its own.
+func run(t *testing.T, open func(t *testing.T) sb.Store, tests []namedTest) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,5 @@
+package sqlstore
+
+// SetMaxParams lowers the parameters a bulk statement of s takes, so that
+// tests run bulk calls of a few rows in many chunks. Call it before using s.
+func SetMaxParams(s *Store, n int) { s.maxParams = n }

@@ -74,7 +74,8 @@ type Store struct {
 	writeSem chan struct{}
 
 	bus      *bus
-	listener *listener // PostgreSQL only
+	listener *listener     // PostgreSQL only
+	ckpt     *checkpointer // SQLite only
 
 	// writeStmts and readStmts are the named queries prepared on write and
 	// read (SQLite only; nil on PostgreSQL, whose driver caches them).
@@ -261,7 +262,11 @@ func (s *Store) Close() error {
 			s.listener.stop()
 		}
 		s.bus.close()
-		err := s.write.Close()
+		var err error
+		if s.ckpt != nil {
+			err = s.ckpt.close()
+		}
+		err = errors.Join(err, s.write.Close())
 		if s.read != s.write {
 			err = errors.Join(err, s.read.Close())
 		}

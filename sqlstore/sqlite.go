@@ -42,6 +42,7 @@ func sqliteDSN(path string, writer bool) string {
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
 		v.Add("_pragma", "temp_store(MEMORY)")
+		v.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does it (checkpoint.go)
 		v.Set("_txlock", "immediate")
 	} else {
 		v.Add("_pragma", "query_only(1)")
@@ -94,8 +95,15 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 		read.Close()
 		return nil, err
 	}
+	ckpt, err := startCheckpointer(path, logger)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, sb.Wrap("sqlstore.Open", err)
+	}
 	logger.Debug("opened database", "dialect", SQLite, "dsn", dsn)
 	return &Store{
+		ckpt:       ckpt,
 		writeStmts: writeStmts,
 		readStmts:  readStmts,
 		dialect:    SQLite,

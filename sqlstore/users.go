@@ -241,6 +241,9 @@ func (t *tx) TouchUser(ctx context.Context, accountID, userID string, at time.Ti
 	return t.execOne(ctx, "sqlstore.TouchUser", "user", qTouchUser, accountID, userID, micros(at))
 }
 
+// noWorkingHours is how a zero sb.WorkingHours is stored.
+const noWorkingHours = `{"time_zone":"","ranges":null}`
+
 func scanUser(r scanner) (*sb.User, error) {
 	var u sb.User
 	var role, status, wh, ooo string
@@ -251,11 +254,17 @@ func scanUser(r scanner) (*sb.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(wh), &u.WorkingHours); err != nil {
-		return nil, err
+	// Most users have no hours and no out-of-office; skipping the decoder
+	// for those keeps loading a routing snapshot of many users cheap.
+	if wh != noWorkingHours {
+		if err := json.Unmarshal([]byte(wh), &u.WorkingHours); err != nil {
+			return nil, err
+		}
 	}
-	if err := json.Unmarshal([]byte(ooo), &u.OutOfOffice); err != nil {
-		return nil, err
+	if ooo != "null" && ooo != "[]" {
+		if err := json.Unmarshal([]byte(ooo), &u.OutOfOffice); err != nil {
+			return nil, err
+		}
 	}
 	u.Role, u.Status = sb.Role(role), sb.Status(status)
 	u.CreatedAt, u.LastActiveAt, u.LastChatAssignedAt = fromMicros(created), fromMicros(active), fromMicros(assigned)

@@ -355,7 +355,7 @@ func testBulkMessagesDecisions(t *testing.T, f *fixture) {
 			TieBreak: "recently_active", NotifyOwner: i%2 == 0, UsedFallback: i%3 == 0, CreatedAt: at(i),
 			Candidates: []sb.Candidate{
 				{UserID: wa.user.ID, Via: "team:" + wa.team.ID, Status: sb.Available, Load: i, Capacity: 5,
-					LastActiveAt: at(-i), LastAssigned: at(-2 * i)},
+					LastActiveAt: at(-i).Truncate(time.Microsecond), LastAssigned: at(-2 * i).Truncate(time.Microsecond)},
 				{UserID: "u" + itoa(i), Via: "user", Status: sb.Away, StatusReason: string(sb.ReasonWorkingHours), Dropped: sb.DropAway},
 			}}
 		if i%4 == 0 {

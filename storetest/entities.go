@@ -353,7 +353,8 @@ func testMessageDecisionRoundTrip(t *testing.T, f *fixture) {
 		Strategy: "least_busy", Outcome: sb.OutcomeAssigned, AssigneeID: "u1",
 		Reason: "least busy: 2 open chats", TieBreak: "recently_active", NotifyOwner: true, UsedFallback: true,
 		Candidates: []sb.Candidate{
-			{UserID: "u1", Via: "team:t1", Status: sb.Available, Load: 2, Capacity: 5, LastActiveAt: at(-1), LastAssigned: at(-2)},
+			// Candidate times, like every stored time, keep microseconds.
+			{UserID: "u1", Via: "team:t1", Status: sb.Available, Load: 2, Capacity: 5, LastActiveAt: at(-1).Truncate(time.Microsecond), LastAssigned: at(-2).Truncate(time.Microsecond)},
 			{UserID: "u2", Via: "user", Status: sb.Away, StatusReason: string(sb.ReasonWorkingHours), Dropped: sb.DropAway},
 		},
 		CreatedAt: at(1)}

@@ -54,6 +54,7 @@ type Service struct {
 	rndMu         sync.Mutex
 
 	tokens  tokenCache
+	snaps   snapCache
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
@@ -97,6 +98,7 @@ func New(cfg Config) *Service {
 	if cfg.PasswordParams != nil {
 		s.pw = *cfg.PasswordParams
 	}
+	s.snaps.enabled = cfg.Store.Dialect() == "sqlite"
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()

@@ -37,7 +37,7 @@ func (s *Service) Setup(ctx context.Context, in SetupInput) (*SetupResult, error
 	acct := &sb.Account{ID: s.newID(), Name: strings.TrimSpace(in.AccountName), TimeZone: in.TimeZone, CreatedAt: now}
 	u.AccountID, u.CreatedAt = acct.ID, now
 	var token string
-	err := s.store.Update(ctx, "", func(tx sb.Tx) error {
+	err := s.update(ctx, "", func(tx sb.Tx) error {
 		n, err := tx.CountAccounts(ctx)
 		if err != nil {
 			return err
@@ -82,7 +82,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (string, *UserView, 
 		return "", nil, bad
 	}
 	var token string
-	err = s.store.Update(ctx, u.AccountID, func(tx sb.Tx) error {
+	err = s.update(ctx, u.AccountID, func(tx sb.Tx) error {
 		var err error
 		token, err = s.issueToken(ctx, tx, u, "login")
 		return err
@@ -140,7 +140,7 @@ func (s *Service) touch(ctx context.Context, a Actor) {
 	}
 	s.touched[a.UserID] = now
 	s.touchMu.Unlock()
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.TouchUser(ctx, a.AccountID, a.UserID, now) })
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.TouchUser(ctx, a.AccountID, a.UserID, now) })
 	if err != nil {
 		s.log.Warn("recording last activity failed", "user_id", a.UserID, "err", err)
 	}

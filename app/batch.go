@@ -19,6 +19,7 @@ type batch struct {
 	ctx       context.Context
 	tx        sb.Tx
 	accountID string
+	rows      *accountRows // what snap was built from
 	snap      *routing.Snapshot
 	now       time.Time
 
@@ -45,15 +46,12 @@ type batch struct {
 }
 
 func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*batch, error) {
-	us, err := tx.Users(ctx, accountID)
+	rows, err := s.snaps.load(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.snapshotOf(ctx, tx, accountID, us)
-	if err != nil {
-		return nil, err
-	}
-	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, snap: snap,
+	us := rows.users
+	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, rows: rows, snap: routing.NewSnapshot(s.Now(), us, rows.teams, rows.inboxes),
 		channels: map[string]*sb.Channel{}, byEmail: map[string]*sb.Contact{}, byToken: map[string]*sb.Contact{}, byPhone: map[string]*sb.Contact{},
 		latest: map[sb.ContactChannel]*sb.Conversation{}, seen: map[sb.ExternalKey]*InboundResult{}, users: make(map[string]*sb.User, len(us)),
 		isNew: map[string]bool{}, isUpdated: map[string]bool{}, loads: map[string]*sb.LoadDelta{}}

@@ -80,7 +80,7 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 		c.Tickets = *in.Tickets
 	}
 	var out *ChannelView
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		if inboxID == "" {
 			if in.NewInbox == nil {
 				return sb.Invalidf(op, "inbox_id", "say which inbox to connect to: inbox_id, or new_inbox to create one")
@@ -118,7 +118,7 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p ChannelPatch) (*ChannelView, error) {
 	const op = "app.UpdateChannel"
 	var out *ChannelView
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		c, err := tx.Channel(ctx, a.AccountID, id)
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 // access to its inbox (R-I3).
 func (s *Service) DeleteChannel(ctx context.Context, a Actor, id string) error {
 	const op = "app.DeleteChannel"
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		c, err := tx.Channel(ctx, a.AccountID, id)
 		if err != nil {
 			return err

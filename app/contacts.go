@@ -44,7 +44,7 @@ func (s *Service) GetContact(ctx context.Context, a Actor, id string) (*sb.Conta
 func (s *Service) CreateContact(ctx context.Context, a Actor, in ContactInput) (*sb.Contact, error) {
 	const op = "app.CreateContact"
 	c := &sb.Contact{ID: s.newID(), AccountID: a.AccountID, Email: in.Email, Name: in.Name, Phone: in.Phone, OwnerID: in.OwnerID, VisitorToken: in.VisitorToken, CreatedAt: s.Now()}
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		if err := validateContact(ctx, tx, op, c); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *Service) CreateContact(ctx context.Context, a Actor, in ContactInput) (
 func (s *Service) UpdateContact(ctx context.Context, a Actor, id string, p ContactPatch) (*sb.Contact, error) {
 	const op = "app.UpdateContact"
 	var c *sb.Contact
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
 		if c, err = tx.Contact(ctx, a.AccountID, id); err != nil {
 			return err

@@ -171,7 +171,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, id string, in ReplyInput) 
 		return nil, err
 	}
 	var res ReplyResult
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		c, cfg, err := visibleConversation(ctx, tx, op, a, id)
 		if err != nil {
 			return err
@@ -233,7 +233,7 @@ func preview(body string) string {
 func (s *Service) Assign(ctx context.Context, a Actor, id string, in AssignInput) (*sb.Conversation, error) {
 	const op = "app.Assign"
 	var out *sb.Conversation
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		c, cfg, err := visibleConversation(ctx, tx, op, a, id)
 		if err != nil {
 			return err
@@ -305,7 +305,7 @@ func resolveAssignTarget(op string, a Actor, cfg *accountConfig, c *sb.Conversat
 func (s *Service) SetOpen(ctx context.Context, a Actor, id string, open bool) (*sb.Conversation, error) {
 	const op = "app.SetOpen"
 	var out *sb.Conversation
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		c, _, err := visibleConversation(ctx, tx, op, a, id)
 		if err != nil {
 			return err

@@ -19,7 +19,7 @@ func (s *Service) SetPasswordUnchecked(ctx context.Context, accountID, userID, p
 	if err != nil {
 		return sb.Wrap(op, err)
 	}
-	err = s.store.Update(ctx, accountID, func(tx sb.Tx) error {
+	err = s.update(ctx, accountID, func(tx sb.Tx) error {
 		u, err := tx.User(ctx, accountID, userID)
 		if err != nil {
 			return err

@@ -157,7 +157,7 @@ func (s *Service) DrainAll(ctx context.Context) error {
 		return sb.Wrap("app.DrainAll", err)
 	}
 	for _, a := range accounts {
-		if err := s.store.Update(ctx, a.ID, func(tx sb.Tx) error { return s.drainAll(ctx, tx, a.ID) }); err != nil {
+		if err := s.update(ctx, a.ID, func(tx sb.Tx) error { return s.drainAll(ctx, tx, a.ID) }); err != nil {
 			return sb.Wrap("app.DrainAll", err)
 		}
 	}

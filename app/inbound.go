@@ -146,14 +146,21 @@ func groupByAccount(batch []*arrival) [][]*arrival {
 // cannot fail the others.
 func (s *Service) routeGroup(ctx context.Context, group []*arrival) {
 	var results []arrivalResult
-	err := s.store.Update(ctx, group[0].accountID, func(tx sb.Tx) error {
-		b, err := s.newBatch(ctx, tx, group[0].accountID)
-		if err != nil {
+	var b *batch
+	accountID := group[0].accountID
+	err := s.store.Update(ctx, accountID, func(tx sb.Tx) error {
+		var err error
+		if b, err = s.newBatch(ctx, tx, accountID); err != nil {
 			return err
 		}
 		results, err = b.run(group)
 		return err
 	})
+	if err == nil {
+		s.snaps.committed(accountID, b.rows, b.loads)
+	} else {
+		s.snaps.invalidate(accountID)
+	}
 	if err != nil && len(group) > 1 {
 		for _, ar := range group {
 			s.routeGroup(ctx, []*arrival{ar})

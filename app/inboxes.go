@@ -59,7 +59,7 @@ func (s *Service) CreateInbox(ctx context.Context, a Actor, in InboxInput) (*sb.
 		return nil, err
 	}
 	inbox := &sb.Inbox{ID: s.newID(), AccountID: a.AccountID, Name: in.Name, TeamIDs: in.TeamIDs, CreatedAt: s.Now()}
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		if err := validateInbox(ctx, tx, op, inbox); err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (s *Service) CreateInbox(ctx context.Context, a Actor, in InboxInput) (*sb.
 func (s *Service) UpdateInbox(ctx context.Context, a Actor, id string, p InboxPatch) (*sb.Inbox, error) {
 	const op = "app.UpdateInbox"
 	var inbox *sb.Inbox
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
 		if inbox, err = tx.Inbox(ctx, a.AccountID, id); err != nil {
 			return err

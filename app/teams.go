@@ -26,7 +26,7 @@ func (s *Service) CreateTeam(ctx context.Context, a Actor, in TeamInput) (*sb.Te
 		return nil, err
 	}
 	t := &sb.Team{ID: s.newID(), AccountID: a.AccountID, Name: in.Name, MainMemberIDs: in.MainMemberIDs, ExtraMemberIDs: in.ExtraMemberIDs, CreatedAt: s.Now()}
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		if err := s.validateTeam(ctx, tx, op, t); err != nil {
 			return err
 		}
@@ -45,7 +45,7 @@ func (s *Service) UpdateTeam(ctx context.Context, a Actor, id string, p TeamPatc
 		return nil, err
 	}
 	var t *sb.Team
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
 		if t, err = tx.Team(ctx, a.AccountID, id); err != nil {
 			return err
@@ -85,7 +85,7 @@ func (s *Service) DeleteTeam(ctx context.Context, a Actor, id string) error {
 	if err := requireAdmin(op, a); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		if _, err := tx.Team(ctx, a.AccountID, id); err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (*UserV
 	if err := s.prepareNewUser(op, u, in.Password); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.CreateUser(ctx, u) })
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.CreateUser(ctx, u) })
 	if sb.IsKind(err, sb.Conflict) {
 		return nil, &sb.Error{Op: op, Kind: sb.Conflict, Code: "email_taken", Field: "email", Message: "a user with this email already exists"}
 	}
@@ -154,7 +154,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, p UserPatc
 		return nil, err
 	}
 	var u *sb.User
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
 		if u, err = tx.User(ctx, a.AccountID, id); err != nil {
 			return err
@@ -233,7 +233,7 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, userID string, in Stat
 		return nil, err
 	}
 	var u *sb.User
-	err := s.store.Update(ctx, a.AccountID, func(tx sb.Tx) error {
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
 		if u, err = tx.User(ctx, a.AccountID, userID); err != nil {
 			return err

@@ -8,63 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// Candidates is a decision's candidate list. It has its own JSON encoder:
-// a routing record of a large pool lists hundreds of candidates, and
-// encoding them by reflection was a third of the routing transaction's
-// CPU. The output is exactly what encoding/json makes of []Candidate
-// (TestCandidatesJSON checks it).
+// Candidates is a decision's candidate list. In the API it is plain JSON;
+// stores keep it in the compact form below.
 type Candidates []Candidate
-
-// MarshalJSON implements json.Marshaler.
-func (cs Candidates) MarshalJSON() ([]byte, error) {
-	if cs == nil {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, len(cs)*160+2)
-	b = append(b, '[')
-	for i := range cs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = cs[i].appendJSON(b)
-	}
-	return append(b, ']'), nil
-}
-
-func (c *Candidate) appendJSON(b []byte) []byte {
-	b = append(b, `{"user_id":`...)
-	b = appendJSONString(b, c.UserID)
-	b = append(b, `,"via":`...)
-	b = appendJSONString(b, c.Via)
-	b = append(b, `,"status":`...)
-	b = appendJSONString(b, string(c.Status))
-	if c.StatusReason != "" {
-		b = append(b, `,"status_reason":`...)
-		b = appendJSONString(b, c.StatusReason)
-	}
-	b = append(b, `,"load":`...)
-	b = strconv.AppendInt(b, int64(c.Load), 10)
-	b = append(b, `,"capacity":`...)
-	b = strconv.AppendInt(b, int64(c.Capacity), 10)
-	b = appendJSONTime(b, `,"last_active_at":`, c.LastActiveAt)
-	b = appendJSONTime(b, `,"last_assigned_at":`, c.LastAssigned)
-	if c.Dropped != "" {
-		b = append(b, `,"dropped":`...)
-		b = appendJSONString(b, c.Dropped)
-	}
-	return append(b, '}')
-}
-
-// appendJSONTime appends key and t as encoding/json would, unless t is zero.
-func appendJSONTime(b []byte, key string, t time.Time) []byte {
-	if t.IsZero() {
-		return b
-	}
-	b = append(b, key...)
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
 
 // appendJSONString appends s quoted as encoding/json does by default
 // (HTML-safe, invalid UTF-8 replaced).

@@ -187,23 +187,18 @@ type accountConfig struct {
 }
 
 func loadAccountConfig(ctx context.Context, tx sb.Tx, accountID string) (*accountConfig, error) {
-	us, err := tx.Users(ctx, accountID)
+	rows, err := loadRows(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	teams, err := teamMap(ctx, tx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	ins, err := tx.Inboxes(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &accountConfig{users: make(map[string]*sb.User, len(us)), teams: teams, inboxes: make(map[string]*sb.Inbox, len(ins))}
-	for _, u := range us {
+	cfg := &accountConfig{users: make(map[string]*sb.User, len(rows.users)), teams: make(map[string]*sb.Team, len(rows.teams)), inboxes: make(map[string]*sb.Inbox, len(rows.inboxes))}
+	for _, u := range rows.users {
 		cfg.users[u.ID] = u
 	}
-	for _, in := range ins {
+	for _, t := range rows.teams {
+		cfg.teams[t.ID] = t
+	}
+	for _, in := range rows.inboxes {
 		cfg.inboxes[in.ID] = in
 	}
 	return cfg, nil

@@ -8,26 +8,14 @@ import (
 	"github.com/switchboard-dev/switchboard/routing"
 )
 
-// snapshot loads the account's users, teams and inboxes for the engine.
+// snapshot loads the account's users, teams and inboxes for the engine,
+// always from the store (the drains run inside other writes' transactions).
 func (s *Service) snapshot(ctx context.Context, tx sb.Tx, accountID string) (*routing.Snapshot, error) {
-	us, err := tx.Users(ctx, accountID)
+	rows, err := loadRows(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.snapshotOf(ctx, tx, accountID, us)
-}
-
-// snapshotOf is snapshot with the users already loaded.
-func (s *Service) snapshotOf(ctx context.Context, tx sb.Tx, accountID string, us []*sb.User) (*routing.Snapshot, error) {
-	ts, err := tx.Teams(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	ins, err := tx.Inboxes(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return routing.NewSnapshot(s.Now(), us, ts, ins), nil
+	return routing.NewSnapshot(s.Now(), rows.users, rows.teams, rows.inboxes), nil
 }
 
 // route stores (in the batch) and routes one arrival. reject is a reason

@@ -46,6 +46,11 @@ func (c *snapCache) load(ctx context.Context, tx sb.Tx, accountID string) (*acco
 			return r, nil
 		}
 	}
+	return loadRows(ctx, tx, accountID)
+}
+
+// loadRows reads what a routing snapshot is built from.
+func loadRows(ctx context.Context, tx sb.Tx, accountID string) (*accountRows, error) {
 	us, err := tx.Users(ctx, accountID)
 	if err != nil {
 		return nil, err

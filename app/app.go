@@ -119,6 +119,7 @@ func (s *Service) Start(ctx context.Context) {
 // Close stops the background work, failing arrivals still queued with
 // Unavailable, and waits for it to end.
 func (s *Service) Close() {
+	s.started.Store(false) // new deliveries are refused from here on
 	if s.cancel != nil {
 		s.cancel()
 	}

@@ -531,3 +531,13 @@ func TestAccountsAreIsolated(t *testing.T) {
 		t.Fatalf("another account's channel must not exist for them, got %v", err)
 	}
 }
+
+func TestDeliverAfterCloseIsRefused(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "closed.db"))
+	ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+	e.svc.Close()
+	_, err := e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "late"})
+	if !sb.IsKind(err, sb.Unavailable) {
+		t.Fatalf("after Close a delivery must be refused as Unavailable (503), not hang or fail as internal; got %v", err)
+	}
+}

@@ -27,7 +27,7 @@ type arrivalResult struct {
 	err error
 }
 
-var errNotStarted = errors.New("app: Service.Start was not called")
+var errNotStarted = errors.New("app: the service is not running (Start not called, or Close called)")
 
 // Inbound is the generic entry point for integrators (R-I2): a message from
 // a contact on any channel of the actor's account. Idempotent on
@@ -51,7 +51,7 @@ func (s *Service) Deliver(ctx context.Context, accountID, channelID string, in I
 		return nil, err
 	}
 	if !s.started.Load() {
-		return nil, sb.Wrap(op, errNotStarted)
+		return nil, &sb.Error{Op: op, Kind: sb.Unavailable, Code: "not_running", Message: "the server is not taking messages right now (starting or shutting down); try again shortly", Err: errNotStarted}
 	}
 	ar := &arrival{accountID: accountID, channelID: channelID, in: in, enqueued: time.Now(), done: make(chan arrivalResult, 1)}
 	select {

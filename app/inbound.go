@@ -157,6 +157,7 @@ func (s *Service) routeGroup(ctx context.Context, group []*arrival) {
 		return err
 	})
 	if err == nil {
+		s.metrics.Batch(len(group))
 		s.snaps.committed(accountID, b.rows, b.loads)
 	} else {
 		s.snaps.invalidate(accountID)

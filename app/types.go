@@ -224,8 +224,11 @@ type Metrics interface {
 	// Routed counts one routing decision by outcome and its latency from
 	// arrival to commit.
 	Routed(outcome string, latency time.Duration)
+	// Batch observes how many arrivals one routing transaction took.
+	Batch(size int)
 }
 
 type noMetrics struct{}
 
 func (noMetrics) Routed(string, time.Duration) {}
+func (noMetrics) Batch(int)                    {}

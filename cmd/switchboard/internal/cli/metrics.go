@@ -15,6 +15,7 @@ import (
 type routingMetrics struct {
 	routed  *prometheus.CounterVec
 	latency prometheus.Histogram
+	batch   prometheus.Histogram
 }
 
 // newRegistry returns a registry with the Go and process collectors and
@@ -36,7 +37,12 @@ func newRegistry() (*prometheus.Registry, *routingMetrics) {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 	}
-	reg.MustRegister(m.routed, m.latency)
+	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "switchboard_routing_batch_size",
+		Help:    "Inbound messages routed together in one transaction (group commit; see docs/ARCHITECTURE.md).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+	})
+	reg.MustRegister(m.routed, m.latency, m.batch)
 	// Known outcomes show up as 0 before the first message, so that rate()
 	// and alerts work from the start.
 	for _, o := range []string{sb.OutcomeAssigned, sb.OutcomeUnassigned, sb.OutcomeWaiting, sb.OutcomeKept} {
@@ -50,6 +56,9 @@ func (m *routingMetrics) Routed(outcome string, latency time.Duration) {
 	m.routed.WithLabelValues(outcome).Inc()
 	m.latency.Observe(latency.Seconds())
 }
+
+// Batch implements app.Metrics.
+func (m *routingMetrics) Batch(size int) { m.batch.Observe(float64(size)) }
 
 // metricsHandler serves the registry in Prometheus' exposition format.
 func metricsHandler(reg *prometheus.Registry) http.Handler {

@@ -129,8 +129,10 @@ func (s *Service) Close() {
 // Store returns the service's store, for edges that need Subscribe.
 func (s *Service) Store() sb.Store { return s.store }
 
-// Now returns the service's clock reading.
-func (s *Service) Now() time.Time { return s.now().UTC() }
+// Now returns the service's clock reading in UTC, to the microsecond: the
+// precision stores keep, so that what a write returns equals what a later
+// read returns.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // intn draws from the shared random source under its lock.
 func (s *Service) intn(n int) int {

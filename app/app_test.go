@@ -541,3 +541,42 @@ func TestDeliverAfterCloseIsRefused(t *testing.T) {
 		t.Fatalf("after Close a delivery must be refused as Unavailable (503), not hang or fail as internal; got %v", err)
 	}
 }
+
+func TestTeamView(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann, bob, carl := e.agent("ann", 0), e.agent("bob", 0), e.agent("carl", 0)
+		team := must(e.svc.CreateTeam(e.ctx, e.admin, app.TeamInput{Name: "Billing", MainMemberIDs: []string{ann.UserID}, ExtraMemberIDs: []string{bob.UserID}}))(t)
+		ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+		var ids []string
+		for i := range 5 {
+			ids = append(ids, e.inbound(ch.ID, fmt.Sprintf("c%d@x.test", i), "hi").Conversation.ID)
+		}
+		me := "me"
+		must(e.svc.Assign(e.ctx, ann, ids[0], app.AssignInput{UserID: &me}))(t)
+		must(e.svc.Assign(e.ctx, bob, ids[1], app.AssignInput{UserID: &me}))(t)
+		must(e.svc.Assign(e.ctx, e.admin, ids[2], app.AssignInput{TeamID: &team.ID}))(t)
+		must(e.svc.Assign(e.ctx, carl, ids[3], app.AssignInput{UserID: &me}))(t)
+		page := must(e.svc.ListConversations(e.ctx, ann, app.ListQuery{View: app.ViewOpen, TeamID: team.ID}))(t)
+		var got []string
+		for _, c := range page.Items {
+			got = append(got, c.ID)
+		}
+		want := []string{ids[0], ids[1], ids[2]}
+		if len(got) != len(want) || !containsAll(got, want) {
+			t.Fatalf("R-M5: the team view shows what is assigned to the team or its (main and extra) members: want %v, got %v", want, got)
+		}
+	})
+}
+
+func containsAll(got, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

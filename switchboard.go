@@ -188,6 +188,11 @@ type RoutingRule struct {
 	// AtCapacity is the chat channel's behaviour when every candidate is at
 	// capacity (R-A10): waiting_message, hide_launcher or none.
 	AtCapacity string `json:"at_capacity,omitempty"`
+	// ReplyTimerMinutes is R-X3: if the assignee of a routed conversation
+	// has not replied within this many minutes, it is routed again to the
+	// next candidate (excluding those already tried), then left
+	// unassigned with a notification to the team. 0 means off.
+	ReplyTimerMinutes int `json:"reply_timer_minutes,omitempty"`
 }
 
 // AvailableOnly returns R-A7's switch, defaulting to true.

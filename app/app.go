@@ -121,6 +121,7 @@ func New(cfg Config) *Service {
 	if cfg.PasswordParams != nil {
 		s.pw = *cfg.PasswordParams
 	}
+	s.HandleJobs(JobReplyTimer, s.fireReplyTimer)
 	s.snaps.enabled = cfg.Store.Dialect() == "sqlite"
 	seed := cfg.Seed
 	if seed == 0 {

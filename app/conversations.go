@@ -202,6 +202,9 @@ func (s *Service) Reply(ctx context.Context, a Actor, id string, in ReplyInput) 
 			}
 		}
 		if !in.Internal {
+			if err := stopReplyTimer(ctx, tx, c); err != nil { // R-X3: answered
+				return err
+			}
 			c.LastActivityAt, c.Preview = now, preview(in.Body)
 			if err := tx.UpdateConversation(ctx, c); err != nil {
 				return err
@@ -295,6 +298,9 @@ func (s *Service) Assign(ctx context.Context, a Actor, id string, in AssignInput
 		if err := s.assign(ctx, tx, c, userID, teamID, s.manualDecision(c, a, sb.TriggerManual, userID, reason)); err != nil {
 			return err
 		}
+		if err := stopReplyTimer(ctx, tx, c); err != nil { // a person decided: no automatic re-route (R-X3)
+			return err
+		}
 		out = c
 		if old != "" && old != userID {
 			return s.drainTo(ctx, tx, a.AccountID, old)
@@ -359,6 +365,11 @@ func (s *Service) SetOpen(ctx context.Context, a Actor, id string, open bool) (*
 		}
 		if err := s.setStatus(ctx, tx, c, want); err != nil {
 			return err
+		}
+		if !open {
+			if err := stopReplyTimer(ctx, tx, c); err != nil {
+				return err
+			}
 		}
 		if !open && c.AssigneeID != "" {
 			return s.drainTo(ctx, tx, a.AccountID, c.AssigneeID)

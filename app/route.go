@@ -143,6 +143,9 @@ func (b *batch) newConversation(ch *sb.Channel, latest *sb.Conversation, contact
 	if c.AssigneeID != "" {
 		b.loadUp(c)
 	}
+	if err := b.startReplyTimer(ch, c, nil); err != nil {
+		return nil, err
+	}
 	if err := b.event(c, sb.EventConversationCreated, c); err != nil {
 		return nil, err
 	}
@@ -170,6 +173,9 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	d := b.record(c, res, arr.Trigger)
 	if c.AssigneeID != "" {
 		b.loadUp(c)
+	}
+	if err := b.startReplyTimer(ch, c, nil); err != nil {
+		return nil, err
 	}
 	if err := b.event(c, sb.EventConversationStatus, c); err != nil {
 		return nil, err
@@ -201,6 +207,9 @@ func (b *batch) continueConversation(ch *sb.Channel, c *sb.Conversation, contact
 		d = b.record(c, res, arr.Trigger)
 		if c.AssigneeID != "" {
 			b.loadUp(c)
+		}
+		if err := b.startReplyTimer(ch, c, []string{old}); err != nil {
+			return nil, err
 		}
 		if err := b.announce(c, res); err != nil {
 			return nil, err

@@ -133,29 +133,11 @@ func (b *batch) newConversation(ch *sb.Channel, latest *sb.Conversation, contact
 	if latest != nil {
 		arr.Trigger, arr.Previous = sb.TriggerReturning, latest.AssigneeID
 	}
-	res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
-	c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
 	b.newConvs = append(b.newConvs, c)
 	b.isNew[c.ID] = true
 	b.latest[sb.ContactChannel{ContactID: contact.ID, ChannelID: ch.ID}] = c
 	m.ConversationID = c.ID
-	d := b.record(c, res, arr.Trigger)
-	if c.AssigneeID != "" {
-		b.loadUp(c)
-	}
-	if err := b.startReplyTimer(ch, c, nil); err != nil {
-		return nil, err
-	}
-	if err := b.event(c, sb.EventConversationCreated, c); err != nil {
-		return nil, err
-	}
-	if err := b.event(c, sb.EventMessageCreated, m); err != nil {
-		return nil, err
-	}
-	if err := b.announce(c, res); err != nil {
-		return nil, err
-	}
-	return &InboundResult{Conversation: c, Message: m, Decision: d}, nil
+	return b.routeOpened(ch, c, m, arr, sb.EventConversationCreated)
 }
 
 // reopenConversation adds a message to a closed conversation it answers
@@ -168,6 +150,13 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	c.LastActivityAt, c.Preview = b.now, preview(m.Body)
 	b.touched(c)
 	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID}
+	return b.routeOpened(ch, c, m, arr, sb.EventConversationStatus)
+}
+
+// routeOpened routes a conversation that has just opened (created, or
+// reopened by a reply) with its first message m, and queues its record,
+// load, reply timer and events; opened is the event that says it opened.
+func (b *batch) routeOpened(ch *sb.Channel, c *sb.Conversation, m *sb.Message, arr routing.Arrival, opened string) (*InboundResult, error) {
 	res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
 	c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
 	d := b.record(c, res, arr.Trigger)
@@ -177,7 +166,7 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	if err := b.startReplyTimer(ch, c, nil); err != nil {
 		return nil, err
 	}
-	if err := b.event(c, sb.EventConversationStatus, c); err != nil {
+	if err := b.event(c, opened, c); err != nil {
 		return nil, err
 	}
 	if err := b.event(c, sb.EventMessageCreated, m); err != nil {

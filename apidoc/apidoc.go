@@ -14,6 +14,7 @@
 package apidoc
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -94,7 +95,14 @@ func merge(core []byte, fsys fs.FS) ([]byte, error) {
 			}
 		}
 	}
-	return json.MarshalIndent(doc, "", "  ")
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // mergeInto adds the entries of v (an object) to dst[key], refusing

@@ -68,7 +68,8 @@ func testContactsByIDs(t *testing.T, f *fixture) {
 // testConversationCounts groups by inbox, assignee and team, per status
 // and account.
 func testConversationCounts(t *testing.T, f *fixture) {
-	w, other := f.world("a"), f.world("b") // each has one open conversation assigned to its agent
+	w := f.world("a") // one open conversation assigned to its agent
+	f.world("b")      // the same in another account, which must not be counted
 	a := w.account.ID
 	in2 := f.inbox(a, "second")
 	ch2 := f.channel(a, in2.ID, sb.KindEmail)
@@ -77,7 +78,6 @@ func testConversationCounts(t *testing.T, f *fixture) {
 	}
 	f.conversation(ch2, w.contact, func(c *sb.Conversation) { c.TeamID = w.team.ID })
 	f.conversation(w.channel, w.contact, func(c *sb.Conversation) { c.Status = sb.StatusClosed })
-	_ = other
 	f.view(func(tx sb.Tx) error {
 		open, err := tx.ConversationCounts(f.ctx, a, sb.StatusOpen)
 		if err != nil {
@@ -85,8 +85,8 @@ func testConversationCounts(t *testing.T, f *fixture) {
 		}
 		want := map[sb.ConversationCount]bool{
 			{InboxID: w.inbox.ID, AssigneeID: w.user.ID, N: 1}: true,
-			{InboxID: in2.ID, N: 3}:                             true,
-			{InboxID: in2.ID, TeamID: w.team.ID, N: 1}:          true,
+			{InboxID: in2.ID, N: 3}:                            true,
+			{InboxID: in2.ID, TeamID: w.team.ID, N: 1}:         true,
 		}
 		if len(open) != len(want) {
 			t.Errorf("open counts = %+v, want %d groups", open, len(want))

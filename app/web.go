@@ -91,7 +91,7 @@ type ViewCounts struct {
 	Mine       int            `json:"mine"`
 	Open       int            `json:"open"`
 	Teams      map[string]int `json:"teams"`   // by team id: assigned to the team or one of its members
-	Inboxes    map[string]int `json:"inboxes"` // by inbox id
+	Inboxes    map[string]int `json:"inboxes"` // by inbox id: every inbox the actor may see, 0 included
 }
 
 // CountViews counts the open conversations of each view.
@@ -115,7 +115,9 @@ func (s *Service) CountViews(ctx context.Context, a Actor) (*ViewCounts, error) 
 		}
 		visible := map[string]bool{}
 		for id, in := range cfg.inboxes {
-			visible[id] = canSeeInbox(a, in, cfg.teams)
+			if visible[id] = canSeeInbox(a, in, cfg.teams); visible[id] {
+				out.Inboxes[id] = 0
+			}
 		}
 		for _, g := range groups {
 			if !visible[g.InboxID] {

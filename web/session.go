@@ -85,12 +85,19 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = h.tmpl.ExecuteTemplate(w, "error", map[string]any{"Title": http.StatusText(status), "Message": msg})
+	_ = h.tmpl.ExecuteTemplate(w, "error", errorData{base: base{Title: http.StatusText(status)}, Message: msg})
+}
+
+// errorData fills the error page.
+type errorData struct {
+	base
+	Message string
 }
 
 // loginData fills the sign-in page.
 type loginData struct {
-	Title, Email, Next, Error string
+	base
+	Email, Next, Error string
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

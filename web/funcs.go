@@ -42,24 +42,29 @@ func (h *Handler) funcs() template.FuncMap {
 	}
 }
 
-// kindIcon is a channel kind's small symbol (with a text label beside it
-// in the page for screen readers).
-func kindIcon(k sb.ChannelKind) string {
+// kindIcon is a channel kind's small inline SVG symbol (hidden from
+// screen readers; the page says the kind in words beside it). Drawn by
+// hand so that no icon font or emoji font is needed.
+func kindIcon(k sb.ChannelKind) template.HTML {
+	const open = `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">`
+	var body string
 	switch k {
 	case sb.KindEmail:
-		return "✉"
+		body = `<rect x="1.5" y="3.5" width="13" height="9" rx="1"/><path d="M2 4l6 5 6-5"/>`
 	case sb.KindChat:
-		return "💬"
+		body = `<path d="M2.5 3.5h11v7h-6l-3 3v-3h-2z"/>`
 	case sb.KindMessenger:
-		return "Ⓜ"
+		body = `<circle cx="8" cy="8" r="6"/><path d="M4.5 9.5l2.5-3 2 2 2.5-3"/>`
 	case sb.KindWhatsApp:
-		return "✆"
+		body = `<circle cx="8" cy="8" r="6"/><path d="M6 5.5c0 3 1.5 4.5 4.5 4.5"/>`
 	case sb.KindForm:
-		return "📝"
+		body = `<rect x="3" y="1.5" width="10" height="13" rx="1"/><path d="M5.5 5h5M5.5 8h5M5.5 11h3"/>`
 	case sb.KindCalling:
-		return "☎"
+		body = `<path d="M3 2.5h3l1 3-1.5 1a8 8 0 0 0 4 4l1-1.5 3 1v3a1 1 0 0 1-1 1A11 11 0 0 1 2 3.5a1 1 0 0 1 1-1z"/>`
+	default:
+		body = `<circle cx="8" cy="8" r="3"/>`
 	}
-	return "•"
+	return template.HTML(open + body + `</svg>`)
 }
 
 // statusWords explains an effective status and its reason (R-X1).

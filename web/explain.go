@@ -102,10 +102,15 @@ func explain(d *sb.Decision, n *names, now time.Time) decisionView {
 			cv.Status += " (" + strings.ReplaceAll(c.StatusReason, "_", " ") + ")"
 		}
 		cv.Load = strconv.Itoa(c.Load) + " open chats"
+		if c.Load == 1 {
+			cv.Load = "1 open chat"
+		}
 		if c.Capacity > 0 {
 			cv.Load = fmt.Sprintf("%d of %d chats", c.Load, c.Capacity)
 		}
 		switch {
+		case c.Dropped == sb.DropExcluded && d.Trigger == sb.TriggerReassignReplies:
+			cv.Verdict = "skipped: the assignee, away with “reassign replies” on"
 		case c.Dropped != "":
 			cv.Verdict = orWord(dropWords, c.Dropped)
 		case cv.Won:

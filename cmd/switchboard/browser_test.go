@@ -413,7 +413,17 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		agentB.do("open it", chromedp.Click(chromedp.CSS(`#list [data-conv="`+conv+`"] a`)), chromedp.WaitVisible(chromedp.ID("why-details")))
 		agentB.do("open the panel", chromedp.Click(chromedp.CSS("#why-details summary")))
 		agentB.waitJS("R-A12: the record says why", `(t => t.includes("reassign replies") && t.includes("Assigned to Bob"))(document.querySelector('#why-details').textContent)`)
+		agentB.do("scroll to the panel", chromedp.Evaluate[chromedp.Void](`document.querySelector('main.conv').scrollTop = document.querySelector('#why').offsetTop - 80`))
 		agentB.shot("10-bob-why-this-assignment")
+	})
+
+	t.Run("close and reopen", func(t *testing.T) {
+		agentB.do("close", chromedp.Click(chromedp.ID("close")))
+		agentB.waitJS("closed", `document.querySelector('#conv-title .badge.closed') !== null && document.querySelector('#reopen') !== null`)
+		agentB.waitJS("R-M5: it leaves Assigned to me (open only)", item+` === null`)
+		agentB.do("reopen", chromedp.Click(chromedp.ID("reopen")))
+		agentB.waitJS("open again", `document.querySelector('#conv-title .badge.closed') === null && document.querySelector('#close') !== null`)
+		agentB.waitJS("back in Assigned to me", item+` !== null`)
 	})
 
 	t.Run("phone width", func(t *testing.T) {

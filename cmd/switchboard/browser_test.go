@@ -297,6 +297,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 	if ch.Routing.Enabled || ch.Routing.Mode != "specific" || len(ch.Routing.UserIDs) != 2 || ch.Routing.OnlyAvailable == nil || !*ch.Routing.OnlyAvailable {
 		t.Fatalf("rule after the form = %+v", ch.Routing)
 	}
+	ad.do("scroll to the rule", chromedp.Evaluate[chromedp.Void](`document.querySelector('#channel-form h2:nth-of-type(2)').scrollIntoView()`))
 	ad.shot("04-admin-channel-rule")
 
 	// --- agents watch their Unassigned view live ---------------------------

@@ -232,7 +232,7 @@
   let timer = null;
   function soon() {
     clearTimeout(timer);
-    timer = setTimeout(() => refresh(false), 80);
+    timer = setTimeout(() => refresh(false), 150);
   }
 
   // Live updates: the API's event stream sends only what this user may

@@ -196,34 +196,44 @@
   const inbox = $(".inbox");
   if (!inbox) return;
 
-  let refreshing = null, again = false;
-  // refresh swaps in the server-rendered parts that changed. A part that
-  // holds the keyboard focus is left alone unless force is set, so that an
-  // agent's selection is not pulled away under them.
+  let refreshing = null, again = false, againForce = false;
+  // last holds each part's HTML as the server last sent it: a part is only
+  // replaced when that changes (comparing with innerHTML would not do: the
+  // browser serialises markup its own way), so unchanged parts keep their
+  // elements, focus and any click in progress.
+  const last = {};
+  // refresh swaps in the server-rendered parts that changed. A part where
+  // the user is typing or choosing (a focused input, textarea or select) is
+  // left alone unless force is set, so that nobody's work is pulled away
+  // under them. A refresh asked for while one runs runs once more after it.
   async function refresh(force) {
-    if (refreshing) { again = true; return refreshing; }
+    if (refreshing) { again = true; againForce = againForce || force; return refreshing; }
     refreshing = (async () => {
       try {
         const res = await fetch(inbox.dataset.parts, { credentials: "same-origin", headers: { Accept: "application/json" } });
         if (res.status === 401) { location.href = "/login"; return; }
         if (!res.ok) return;
         const parts = await res.json();
+        const active = document.activeElement;
+        const busy = active && active.matches("input, textarea, select");
         for (const id in parts) {
           const el = document.getElementById(id);
           if (!el) continue;
-          if (!force && el.contains(document.activeElement) && document.activeElement !== document.body) continue;
-          if (id === "why") { // keep the panel open if it was
-            const open = $("#why-details") && $("#why-details").open;
-            el.innerHTML = parts[id];
-            if (open && $("#why-details")) $("#why-details").open = true;
-            continue;
-          }
-          if (el.innerHTML !== parts[id]) el.innerHTML = parts[id];
+          if (!force && busy && el.contains(active)) continue;
+          if (last[id] === parts[id]) continue;
+          last[id] = parts[id];
+          const open = id === "why" && $("#why-details") && $("#why-details").open;
+          el.innerHTML = parts[id];
+          if (open && $("#why-details")) $("#why-details").open = true; // keep the panel open
         }
         document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
       } finally {
         refreshing = null;
-        if (again) { again = false; refresh(force); }
+        if (again) {
+          const f = againForce;
+          again = againForce = false;
+          refresh(f);
+        }
       }
     })();
     return refreshing;

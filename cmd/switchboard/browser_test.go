@@ -300,6 +300,31 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 	ad.do("scroll to the rule", chromedp.Evaluate[chromedp.Void](`document.querySelector('#channel-form h2:nth-of-type(2)').scrollIntoView()`))
 	ad.shot("04-admin-channel-rule")
 
+	// Users: capacity and working hours, with an error in words first.
+	ad.open("/app/settings/users")
+	form := "#user-" + cid
+	ad.do("give Cid a bad time zone",
+		chromedp.SetValue(chromedp.CSS(form+` input[data-json="chat_capacity"]`), "3"),
+		chromedp.Click(chromedp.CSS(form+` input[data-day="1"]`)),
+		chromedp.SetValue(chromedp.CSS(form+` input[data-tz]`), "Mars/Olympus"),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
+	)
+	ad.waitJS("the error shows next to the working hours", `document.querySelector('`+form+` [data-field="working_hours"]').textContent.includes("Mars/Olympus")`)
+	ad.do("fix the time zone", chromedp.SetValue(chromedp.CSS(form+` input[data-tz]`), "Europe/Amsterdam"))
+	ad.submitAndReload("save Cid", form+` button[type=submit]`)
+	var cidUser struct {
+		ChatCapacity int `json:"chat_capacity"`
+		WorkingHours struct {
+			TimeZone string `json:"time_zone"`
+			Ranges   []struct{ Day, Start, End int } `json:"ranges"`
+		} `json:"working_hours"`
+	}
+	admin.must(t, "GET", "/api/v1/users/"+cid, nil, &cidUser)
+	if cidUser.ChatCapacity != 3 || cidUser.WorkingHours.TimeZone != "Europe/Amsterdam" || len(cidUser.WorkingHours.Ranges) != 1 ||
+		cidUser.WorkingHours.Ranges[0].Day != 1 || cidUser.WorkingHours.Ranges[0].Start != 9*60 || cidUser.WorkingHours.Ranges[0].End != 17*60 {
+		t.Fatalf("Cid after the users form = %+v, want capacity 3 and Monday 09:00-17:00 in Europe/Amsterdam", cidUser)
+	}
+
 	// --- agents watch their Unassigned view live ---------------------------
 	agentA, agentB, outsider := browser("Ann"), browser("Bob"), browser("Cid")
 	for _, a := range []struct {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
@@ -255,6 +256,34 @@ func TestPages(t *testing.T) {
 		}
 		if r := e.get(t, "/static/app.js", ""); r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Content-Type"), "javascript") {
 			t.Errorf("static script: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+		}
+	})
+}
+
+// Rule R-X1: the avatar menu shows the effective status and why; Rule R-V2:
+// using the inbox records the user as active.
+func TestStatusShownR_X1(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		other := (time.Now().UTC().Weekday() + 3) % 7 // a day that is not today in any time zone
+		u, err := e.svc.CreateUser(ctx, e.admin, app.UserInput{Email: "ann@acme.test", Name: "Ann", PaidSeat: true, Password: "ann password",
+			WorkingHours: &sb.WorkingHours{TimeZone: "UTC", Ranges: []sb.HoursRange{{Day: other, Start: 0, End: 1440}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann := sessionOf(t, e.login(t, "ann@acme.test", "ann password")).Value
+		r := e.get(t, "/app", ann)
+		b := body(t, r)
+		if !strings.Contains(b, "Away — outside working hours") || !strings.Contains(b, `id="available-toggle" name="available" checked`) {
+			t.Errorf("R-X1: the menu should say away outside working hours while the toggle stays on: %d", r.StatusCode)
+		}
+		got, err := e.svc.GetUser(ctx, e.admin, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.LastActiveAt.IsZero() {
+			t.Error("R-V2: opening the inbox did not record the user as active")
 		}
 	})
 }

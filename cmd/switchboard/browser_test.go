@@ -198,15 +198,15 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 	admin.must(t, "POST", "/api/v1/setup", map[string]any{"account_name": "Acme", "time_zone": "UTC",
 		"admin_email": "admin@acme.test", "admin_name": "Ada Admin", "password": "admin password"}, &setup)
 	admin.token = setup.Token
-	newUser := func(name string) string {
+	newUser := func(name string, seat bool) string {
 		var u struct {
 			ID string `json:"id"`
 		}
 		admin.must(t, "POST", "/api/v1/users", map[string]any{"email": strings.ToLower(name) + "@acme.test", "name": name,
-			"role": "agent", "paid_seat": true, "password": "password " + name}, &u)
+			"role": "agent", "paid_seat": seat, "password": "password " + name}, &u)
 		return u.ID
 	}
-	ann, bob, cid := newUser("Ann"), newUser("Bob"), newUser("Cid")
+	ann, bob, cid, dee := newUser("Ann", true), newUser("Bob", true), newUser("Cid", true), newUser("Dee", false)
 
 	browser := newBrowser(t, srv.URL, dir)
 
@@ -274,8 +274,8 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 	ad.shot("03-admin-routing-error")
 	// R-A2: the rule editor offers only seated users.
 	offered := eval[[]string](ad, `Array.from(document.querySelectorAll('#channel-form input[data-json="routing.user_ids"]')).map(i => i.value)`)
-	if !slices.Contains(offered, ann) || !slices.Contains(offered, bob) {
-		t.Errorf("R-A2: routing offers %v, want Ann and Bob (seated)", offered)
+	if !slices.Contains(offered, ann) || !slices.Contains(offered, bob) || slices.Contains(offered, dee) {
+		t.Errorf("R-A2: routing offers %v, want Ann and Bob (seated) but never Dee %s (no paid seat)", offered, dee)
 	}
 	// The rule: Ann and Bob, only available; left off for now, so that new
 	// chats wait in Unassigned (R-M1) until it is switched on below.
@@ -349,13 +349,25 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		t.Fatalf("R-M1: with the rule off the chat must stay unassigned, got %q", in.Conversation.AssigneeID)
 	}
 	item := `document.querySelector('#list [data-conv=` + js(conv) + `]')`
-	t.Run("R-M1 R-I5 live: the new chat appears in both agents' Unassigned view", func(t *testing.T) {
+	// step runs one part of the story as a subtest named after the rules it
+	// proves; the tabs report to it while it runs, and a failed step ends
+	// the story (the next steps build on it).
+	tabs := []*tab{ad, agentA, agentB, outsider}
+	step := func(name string, fn func(t *testing.T)) {
+		t.Helper()
+		ok := t.Run(name, func(t *testing.T) { bind(t, tabs...); fn(t) })
+		bind(t, tabs...)
+		if !ok {
+			t.FailNow()
+		}
+	}
+	step("R-M1 R-I5 live: the new chat appears in both agents' Unassigned view", func(t *testing.T) {
 		agentA.waitJS("the chat appears for Ann", item+` !== null`)
 		agentB.waitJS("the chat appears for Bob", item+` !== null`)
 		agentB.waitJS("Bob's count", `document.querySelector('#view-unassigned .count').textContent.trim() === "1"`)
 		agentB.shot("05-bob-sees-new-chat")
 	})
-	t.Run("R-I4 live: nobody else sees it", func(t *testing.T) {
+	step("R-I4 live: nobody else sees it", func(t *testing.T) {
 		if eval[bool](outsider, item+` !== null`) {
 			t.Error("Cid, who has no access to Help desk, sees the chat live")
 		}
@@ -365,7 +377,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		}
 	})
 
-	t.Run("R-M3 Send assigns it to the sender; R-M5 it leaves the other's Unassigned view", func(t *testing.T) {
+	step("R-M3 Send assigns it to the sender; R-M5 it leaves the other's Unassigned view", func(t *testing.T) {
 		agentA.do("open the chat", chromedp.Click(chromedp.CSS(`#list [data-conv="`+conv+`"] a`)), chromedp.WaitVisible(chromedp.ID("reply-body")))
 		agentA.shot("06-ann-opens-chat")
 		agentA.do("reply", chromedp.SetValue(chromedp.ID("reply-body"), "Sorry about that, Vera. Let me check."), chromedp.Click(chromedp.ID("send")))
@@ -384,7 +396,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		}
 	})
 
-	t.Run("R-I4 R-M4 the Assignee menu offers only users with access to the inbox", func(t *testing.T) {
+	step("R-I4 R-M4 the Assignee menu offers only users with access to the inbox", func(t *testing.T) {
 		got := eval[[]string](agentA, `Array.from(document.querySelectorAll('#assignee option')).map(o => o.value)`)
 		want := []string{"", "user:" + setup.User.ID, "user:" + ann, "user:" + bob, "team:" + team}
 		slices.Sort(got)
@@ -394,7 +406,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		}
 	})
 
-	t.Run("R-A12 the routing record in words", func(t *testing.T) {
+	step("R-A12 the routing record in words", func(t *testing.T) {
 		agentA.do("open the panel", chromedp.Click(chromedp.CSS("#why-details summary")))
 		agentA.waitJS("the R-M3 record", `document.querySelector('#why-details').textContent.includes("replied to it while it was unassigned")`)
 	})
@@ -408,7 +420,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		t.Fatal("the rule is still off after the toggle")
 	}
 
-	t.Run("R-V1 R-V3 R-X1 away with reassign replies re-routes the contact's next message", func(t *testing.T) {
+	step("R-V1 R-V3 R-X1 away with reassign replies re-routes the contact's next message", func(t *testing.T) {
 		agentB.open("/app?view=mine")
 		agentB.waitJS("live stream open", `document.body.dataset.live === "open"`)
 		agentA.do("open the avatar menu", chromedp.Click(chromedp.CSS("#avatar-menu summary")), chromedp.WaitVisible(chromedp.ID("reassign-toggle")))
@@ -443,7 +455,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		agentB.shot("10-bob-why-this-assignment")
 	})
 
-	t.Run("close and reopen", func(t *testing.T) {
+	step("close and reopen", func(t *testing.T) {
 		agentB.do("close", chromedp.Click(chromedp.ID("close")))
 		agentB.waitJS("closed", `document.querySelector('#conv-title .badge.closed') !== null && document.querySelector('#reopen') !== null`)
 		agentB.waitJS("R-M5: it leaves Assigned to me (open only)", item+` === null`)
@@ -452,7 +464,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		agentB.waitJS("back in Assigned to me", item+` !== null`)
 	})
 
-	t.Run("phone width", func(t *testing.T) {
+	step("phone width", func(t *testing.T) {
 		agentB.do("narrow", chromedp.EmulateViewport(390, 800))
 		agentB.open("/app?view=mine&c=" + conv)
 		if eval[bool](agentB, `getComputedStyle(document.querySelector('#list')).display !== "none"`) {
@@ -464,7 +476,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		agentB.shot("11-bob-phone")
 	})
 
-	t.Run("sign-out revokes the session", func(t *testing.T) {
+	step("sign-out revokes the session", func(t *testing.T) {
 		agentA.open("/app")
 		cookie := sessionCookie(agentA)
 		agentA.do("sign out", chromedp.Click(chromedp.CSS("#avatar-menu summary")), chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in")))
@@ -509,4 +521,11 @@ func sessionCookie(b *tab) string {
 	}
 	b.t.Fatalf("no session cookie in %s's browser", b.name)
 	return ""
+}
+
+// bind makes the tabs report to t.
+func bind(t *testing.T, tabs ...*tab) {
+	for _, b := range tabs {
+		b.t = t
+	}
 }

@@ -196,7 +196,7 @@ func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, a app.Actor) err
 }
 
 // parts is GET /app/parts: the inbox's changing parts as HTML fragments
-// in JSON ({"views", "list", "conv_head", "thread", "why"}), for the
+// in JSON ({"views", "list", "conv_head", "thread", "why", "reply_hint"}), for the
 // script to swap in when an event arrives.
 func (h *Handler) parts(w http.ResponseWriter, r *http.Request, a app.Actor) error {
 	d, err := h.inboxData(r, a)
@@ -204,7 +204,7 @@ func (h *Handler) parts(w http.ResponseWriter, r *http.Request, a app.Actor) err
 		return err
 	}
 	out := map[string]string{}
-	for _, name := range []string{"views", "list", "conv_head", "thread", "why"} {
+	for _, name := range []string{"views", "list", "conv_head", "thread", "why", "reply_hint"} {
 		var b bytes.Buffer
 		if err := h.tmpl.ExecuteTemplate(&b, name, d); err != nil {
 			return err

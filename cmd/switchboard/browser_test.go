@@ -382,7 +382,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		agentA.shot("06-ann-opens-chat")
 		agentA.do("reply", chromedp.SetValue(chromedp.ID("reply-body"), "Sorry about that, Vera. Let me check."), chromedp.Click(chromedp.ID("send")))
 		agentA.waitJS("the reply is in the thread", `document.querySelector('#thread').textContent.includes("Let me check")`)
-		agentA.waitJS("Ann is the assignee", `document.querySelector('#assignee-now').textContent.includes("Ann")`)
+		agentA.waitJS("Ann is the assignee", `document.querySelector('#assignee-now').textContent.includes("Ann") && document.querySelector('#reply_hint').textContent.trim() === ""`)
 		agentB.waitJS("the chat leaves Bob's Unassigned view", item+` === null`)
 		agentB.waitJS("Bob's count drops", `document.querySelector('#view-unassigned .count').textContent.trim() === "0"`)
 		agentA.shot("07-ann-replied")

@@ -325,6 +325,20 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 		t.Fatalf("Cid after the users form = %+v, want capacity 3 and Monday 09:00-17:00 in Europe/Amsterdam", cidUser)
 	}
 
+	// Rule R-V1: an admin may set someone else away (not available).
+	ad.submitAndReload("set Cid away", "#away-"+cid+" button[type=submit]")
+	var cidStatus struct {
+		Status      string `json:"status"`
+		StatusSetBy string `json:"status_set_by"`
+	}
+	admin.must(t, "GET", "/api/v1/users/"+cid, nil, &cidStatus)
+	if cidStatus.Status != "away" || cidStatus.StatusSetBy != setup.User.ID {
+		t.Fatalf("R-V1: Cid after Set away = %+v, want away, set by the admin", cidStatus)
+	}
+	if eval[bool](ad, `document.querySelector('#away-`+cid+`') !== null`) {
+		t.Error("the Set away button is still offered for a user who is away")
+	}
+
 	// --- agents watch their Unassigned view live ---------------------------
 	agentA, agentB, outsider := browser("Ann"), browser("Bob"), browser("Cid")
 	for _, a := range []struct {

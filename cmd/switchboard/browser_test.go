@@ -315,7 +315,7 @@ func testBrowserFlow(t *testing.T, db, dsn string) {
 	var cidUser struct {
 		ChatCapacity int `json:"chat_capacity"`
 		WorkingHours struct {
-			TimeZone string `json:"time_zone"`
+			TimeZone string                          `json:"time_zone"`
 			Ranges   []struct{ Day, Start, End int } `json:"ranges"`
 		} `json:"working_hours"`
 	}

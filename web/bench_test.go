@@ -39,7 +39,7 @@ func BenchmarkInboxView(b *testing.B) {
 	svc.Start(ctx)
 	defer svc.Close()
 	seedStart := time.Now()
-	team := seed(b, ctx, svc, st)
+	team, conv := seed(b, ctx, svc, st)
 	b.Logf("seeded %d conversations in %s", benchConversations, time.Since(seedStart).Round(time.Millisecond))
 	token, _, err := svc.Login(ctx, app.LoginInput{Email: "agent0@bench.test", Password: "bench password"})
 	if err != nil {
@@ -49,6 +49,7 @@ func BenchmarkInboxView(b *testing.B) {
 	web.New(web.Config{App: svc}).Mount(mux)
 	for _, v := range []struct{ name, view string }{
 		{"unassigned", "unassigned"}, {"mine", "mine"}, {"open", "open"}, {"closed", "closed"}, {"team", "open&team=" + team},
+		{"unassigned+conversation", "unassigned&c=" + conv}, // the list plus a thread of 30 messages
 	} {
 		view := v.view
 		b.Run(v.name, func(b *testing.B) {
@@ -73,7 +74,7 @@ func BenchmarkInboxView(b *testing.B) {
 
 // seed fills the account with agents, teams, inboxes, channels, contacts
 // and conversations, the bulk of it with the store's bulk methods.
-func seed(b *testing.B, ctx context.Context, svc *app.Service, st sb.Store) (teamID string) {
+func seed(b *testing.B, ctx context.Context, svc *app.Service, st sb.Store) (teamID, convID string) {
 	b.Helper()
 	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Bench", AdminEmail: "admin@bench.test", AdminName: "Admin", Password: "bench password"})
 	if err != nil {
@@ -143,5 +144,29 @@ func seed(b *testing.B, ctx context.Context, svc *app.Service, st sb.Store) (tea
 			b.Fatal(err)
 		}
 	}
-	return teams[0]
+	// One unassigned conversation gets a thread of 30 messages.
+	var conv *sb.Conversation
+	err = st.View(ctx, func(tx sb.Tx) error {
+		cs, err := tx.Conversations(ctx, sb.ConversationFilter{AccountID: acct, Status: sb.StatusOpen, Unassigned: true, Limit: 1})
+		if err == nil && len(cs) == 1 {
+			conv = cs[0]
+		}
+		return err
+	})
+	if err != nil || conv == nil {
+		b.Fatalf("no unassigned conversation: %v", err)
+	}
+	var ms []*sb.Message
+	for i := range 30 {
+		m := &sb.Message{AccountID: acct, ConversationID: conv.ID, ChannelID: conv.ChannelID, Direction: sb.DirectionIn, ContactID: conv.ContactID,
+			Body: fmt.Sprintf("Message %d of the thread, long enough to look like a real one.", i), CreatedAt: now.Add(time.Duration(i) * time.Second)}
+		if i%2 == 1 {
+			m.Direction, m.ContactID, m.AuthorUserID = sb.DirectionOut, "", agents[0]
+		}
+		ms = append(ms, m)
+	}
+	if err := st.Update(ctx, acct, func(tx sb.Tx) error { return tx.CreateMessages(ctx, ms) }); err != nil {
+		b.Fatal(err)
+	}
+	return teams[0], conv.ID
 }

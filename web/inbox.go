@@ -380,7 +380,12 @@ func (h *Handler) render(w http.ResponseWriter, name string, data any) error {
 	return err
 }
 
-// PartsURL is where the script fetches this page's changing parts.
+// PartsURL is where the script fetches this page's changing parts (the
+// same view, page and conversation).
 func (q inboxQuery) PartsURL() string {
-	return "/app/parts" + strings.TrimPrefix(q.URL(q.ConvID), "/app")
+	u := "/app/parts" + strings.TrimPrefix(q.URL(q.ConvID), "/app")
+	if q.Cursor != "" {
+		u += "&cursor=" + url.QueryEscape(q.Cursor)
+	}
+	return u
 }

@@ -76,6 +76,7 @@ type LoadDelta struct {
 // returns rows of another.
 type Tx interface {
 	JobTx
+	WebTx
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"slices"
+
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/routing"
 )
@@ -94,4 +96,22 @@ func canSeeEvent(a Actor, e sb.Event, visible map[string]bool) bool {
 		return true
 	}
 	return visible[e.InboxID]
+}
+
+// canBeAssigned is R-I4 for assignment targets: a user may be assigned a
+// conversation only if they have access to its inbox; a team only if the
+// inbox gives it access (or the inbox is open to the whole account).
+func canBeAssigned(userID string, inbox *sb.Inbox, teams map[string]*sb.Team) bool {
+	return canSeeInbox(Actor{UserID: userID}, inbox, teams)
+}
+
+func teamCanBeAssigned(teamID string, inbox *sb.Inbox) bool {
+	return len(inbox.TeamIDs) == 0 || slices.Contains(inbox.TeamIDs, teamID)
+}
+
+// canAssignOthers is R-M4 as a yes/no for showing the Assignee menu: the
+// assignee and admins may give the conversation to someone else; others
+// may only take an unassigned one (R-M2).
+func canAssignOthers(a Actor, c *sb.Conversation) bool {
+	return c.AssigneeID == a.UserID || a.IsAdmin() // checkAssign's R-M4 branch
 }

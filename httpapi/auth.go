@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
 )
 
@@ -12,15 +11,14 @@ import (
 type actorHandler func(w http.ResponseWriter, r *http.Request, a app.Actor)
 
 // authed wraps h with the bearer-token check: Authorization: Bearer
-// <token> is resolved by app.Authenticate (which also records the user as
+// <token> (or the session cookie, see credentials) is resolved by app.Authenticate (which also records the user as
 // active, R-V2) and the actor is passed to h. Missing or bad credentials get 401 with WWW-Authenticate.
 // Role checks are app's, not this layer's.
 func (s *server) authed(h actorHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
-		if !ok {
-			s.fail(w, r, sb.E("httpapi.authed", sb.Unauthenticated, "unauthenticated",
-				"sign in first: send Authorization: Bearer <token> (get one with POST /api/v1/tokens)"))
+		token, err := credentials(r) // the bearer token, or the web inbox's session cookie
+		if err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		a, err := s.app.Authenticate(r.Context(), token)

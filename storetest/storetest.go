@@ -42,8 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
 	}
-	tests = append(tests, bulkTests...)
-	tests = append(tests, jobTests...)
+	for _, more := range [][]namedTest{bulkTests, jobTests, webTests} {
+		tests = append(tests, more...)
+	}
 	run(t, open, tests)
 }
 

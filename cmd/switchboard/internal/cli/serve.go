@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/demo"
 	"github.com/switchboard-dev/switchboard/httpapi"
 	"github.com/switchboard-dev/switchboard/sqlstore"
+	"github.com/switchboard-dev/switchboard/web"
 )
 
 // Timeouts of the HTTP server. Writes get their deadline per request (see
@@ -67,6 +68,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
 		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Extra: web.New(web.Config{App: svc, Logger: log}).Mount, // the agents' inbox at / and /app
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),

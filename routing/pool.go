@@ -17,11 +17,11 @@ type Pool struct {
 	// conversation adds to a load (1, or the kind's cost in units).
 	capped bool
 	need   int32
-	access   []bool   // R-I4 access to the channel's inbox, per dense index
-	vias     []string // via names, indexed by member.via
-	ghosts   []string // ids the rule names that are not users; member.idx -(k+1)
-	list     []member // mode specific: the rule's candidates
-	fbList   []member // mode contact_owner: the fallback's candidates
+	access []bool   // R-I4 access to the channel's inbox, per dense index
+	vias   []string // via names, indexed by member.via
+	ghosts []string // ids the rule names that are not users; member.idx -(k+1)
+	list   []member // mode specific: the rule's candidates
+	fbList []member // mode contact_owner: the fallback's candidates
 
 	// Scratch, reused by every Decide and Eligible.
 	gen       uint32

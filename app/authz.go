@@ -95,3 +95,11 @@ func canSeeEvent(a Actor, e sb.Event, visible map[string]bool) bool {
 	}
 	return visible[e.InboxID]
 }
+
+// requireWeightsAdmin: the weighted-capacity setting (R-X5) is account
+// configuration, for admins only.
+func requireWeightsAdmin(op string, a Actor) error { return requireAdmin(op, a) }
+
+// requireSimulate: the dry run (R-X6) reads every user's roster and the
+// account's recorded traffic, so it is for admins only.
+func requireSimulate(op string, a Actor) error { return requireAdmin(op, a) }

@@ -168,7 +168,9 @@ func totals(reps []*Report) []totalRow {
 		{"Assigned", func(r *Report) float64 { return float64(r.Assigned) }, func(r *Report) string { return fmt.Sprintf("%d (%s)", r.Assigned, pct(r.Assigned, r.Routed)) }, false},
 		{"Assigned at once", func(r *Report) float64 { return float64(r.AssignedAtOnce) }, func(r *Report) string { return fmt.Sprint(r.AssignedAtOnce) }, false},
 		{"Waited, then assigned", func(r *Report) float64 { return float64(r.Waited) }, func(r *Report) string { return fmt.Sprint(r.Waited) }, true},
-		{"Left unassigned", func(r *Report) float64 { return float64(r.LeftUnassigned) }, func(r *Report) string { return fmt.Sprintf("%d (%s)", r.LeftUnassigned, pct(r.LeftUnassigned, r.Routed)) }, true},
+		{"Left unassigned", func(r *Report) float64 { return float64(r.LeftUnassigned) }, func(r *Report) string {
+			return fmt.Sprintf("%d (%s)", r.LeftUnassigned, pct(r.LeftUnassigned, r.Routed))
+		}, true},
 		{"Wait p50", func(r *Report) float64 { return r.Wait.P50 }, func(r *Report) string { return dur(r.Wait.P50) }, true},
 		{"Wait p90", func(r *Report) float64 { return r.Wait.P90 }, func(r *Report) string { return dur(r.Wait.P90) }, true},
 		{"Wait p99", func(r *Report) float64 { return r.Wait.P99 }, func(r *Report) string { return dur(r.Wait.P99) }, true},

@@ -231,7 +231,9 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	each("assigned", func(r *Report) string { return fmt.Sprintf("%d (%s)", r.Assigned, pct(r.Assigned, r.Routed)) })
 	each("  at once", func(r *Report) string { return fmt.Sprint(r.AssignedAtOnce) })
 	each("  after waiting", func(r *Report) string { return fmt.Sprint(r.Waited) })
-	each("left unassigned", func(r *Report) string { return fmt.Sprintf("%d (%s)", r.LeftUnassigned, pct(r.LeftUnassigned, r.Routed)) })
+	each("left unassigned", func(r *Report) string {
+		return fmt.Sprintf("%d (%s)", r.LeftUnassigned, pct(r.LeftUnassigned, r.Routed))
+	})
 	each("  still waiting", func(r *Report) string { return fmt.Sprint(r.StillWaiting) })
 	each("wait p50", func(r *Report) string { return dur(r.Wait.P50) })
 	each("wait p90", func(r *Report) string { return dur(r.Wait.P90) })

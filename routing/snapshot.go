@@ -189,6 +189,11 @@ func (s *Snapshot) timeFlags() bool {
 	return changed
 }
 
+// NextChange returns the earliest instant after Now() at which a user's
+// effective status or recent activity may change (zero: never), so that a
+// replay can Advance to it when something waits for a user to come back.
+func (s *Snapshot) NextChange() time.Time { return s.until }
+
 // Advance moves the snapshot to a later instant now, keeping its load and
 // everything else, for callers that replay time such as the dry run
 // (R-X6). Effective statuses (R-X1) and recent activity (R-A9) are

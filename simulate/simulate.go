@@ -190,6 +190,8 @@ func byTime(a, b Arrival) int { return a.At.Compare(b.At) }
 func (s *sim) run() {
 	i := 0
 	for i < len(s.arr) || s.rel.Len() > 0 {
+		next := s.nextEvent(i)
+		s.catchUp(next)
 		if s.rel.Len() > 0 && (i == len(s.arr) || !s.rel[0].at.After(s.arr[i].At)) {
 			r := heap.Pop(&s.rel).(release)
 			s.advance(r.at)
@@ -199,6 +201,27 @@ func (s *sim) run() {
 		s.advance(s.arr[i].At)
 		s.arrive(int32(i))
 		i++
+	}
+}
+
+// nextEvent is the time of the next release or arrival i.
+func (s *sim) nextEvent(i int) time.Time {
+	if s.rel.Len() > 0 && (i == len(s.arr) || !s.rel[0].at.After(s.arr[i].At)) {
+		return s.rel[0].at
+	}
+	return s.arr[i].At
+}
+
+// catchUp advances through the instants before t at which someone may
+// come back (working hours, out of office), while conversations wait for
+// them: they are drained then, not at the next event (R-X2).
+func (s *sim) catchUp(t time.Time) {
+	for s.qhead < len(s.queue) {
+		nc := s.snap.NextChange()
+		if nc.IsZero() || !nc.Before(t) {
+			return
+		}
+		s.advance(nc)
 	}
 }
 
@@ -325,7 +348,7 @@ func handle(sec float64) time.Duration {
 	if sec <= 0 {
 		return 0
 	}
-	return time.Duration(sec * float64(time.Second))
+	return time.Duration(sec * float64(time.Second)).Round(time.Microsecond) // what a store keeps
 }
 
 // release is a scheduled end of handling.

@@ -116,6 +116,7 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 
 	m.Handle("GET /api/v1/routing/weights", s.authed(s.getWeights))
 	m.Handle("PUT /api/v1/routing/weights", s.authed(s.putWeights))
+	m.Handle("POST /api/v1/routing/simulate", s.authed(s.simulate))
 
 	m.Handle("GET /api/v1/teams", s.authed(s.listTeams))
 	m.Handle("POST /api/v1/teams", s.authed(s.createTeam))

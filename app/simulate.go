@@ -13,11 +13,15 @@ const maxSimArrivals = 500_000
 
 // SimulateInput is a dry run (R-X6): one rule, or two to compare, a roster
 // (nil: the account's users and teams as they are now) and the arrivals.
+// Run B, when there is one, uses CompareRule (default: Rule) with
+// CompareRoster (default: Roster), so that a run answers "what if we
+// change the rule" as well as "what if we add Bob to team B".
 type SimulateInput struct {
-	Rule        *SimRule         `json:"rule"`
-	CompareRule *SimRule         `json:"compare_rule,omitempty"`
-	Roster      *simulate.Roster `json:"roster,omitempty"`
-	Arrivals    SimArrivals      `json:"arrivals"`
+	Rule          *SimRule         `json:"rule"`
+	CompareRule   *SimRule         `json:"compare_rule,omitempty"`
+	Roster        *simulate.Roster `json:"roster,omitempty"`
+	CompareRoster *simulate.Roster `json:"compare_roster,omitempty"`
+	Arrivals      SimArrivals      `json:"arrivals"`
 	// Seed seeds the random picks of email and form rules; 0 is a seed
 	// like any other, so that a run can be repeated.
 	Seed uint64 `json:"seed,omitempty"`
@@ -72,10 +76,14 @@ func (s *Service) SimulateAccount(ctx context.Context, accountID string, in Simu
 		return nil, err
 	}
 	var rules []*simulate.Rule
-	var roster *simulate.Roster
+	var rosters []*simulate.Roster
 	var arrivals []simulate.Arrival
 	err := s.store.View(ctx, func(tx sb.Tx) error {
-		for _, r := range []*SimRule{in.Rule, in.CompareRule} {
+		compare := in.CompareRule
+		if compare == nil && in.CompareRoster != nil {
+			compare = in.Rule
+		}
+		for _, r := range []*SimRule{in.Rule, compare} {
 			if r == nil {
 				continue
 			}
@@ -85,12 +93,17 @@ func (s *Service) SimulateAccount(ctx context.Context, accountID string, in Simu
 			}
 			rules = append(rules, rule)
 		}
-		roster = in.Roster
-		if roster == nil {
-			var err error
-			if roster, err = accountRoster(ctx, tx, accountID); err != nil {
-				return err
+		for _, ro := range []*simulate.Roster{in.Roster, in.CompareRoster} {
+			if ro == nil && len(rosters) > 0 {
+				ro = rosters[0]
 			}
+			if ro == nil {
+				var err error
+				if ro, err = accountRoster(ctx, tx, accountID); err != nil {
+					return err
+				}
+			}
+			rosters = append(rosters, ro)
 		}
 		var err error
 		arrivals, err = in.Arrivals.load(ctx, tx, op, accountID, in.Rule.ChannelID)
@@ -102,13 +115,10 @@ func (s *Service) SimulateAccount(ctx context.Context, accountID string, in Simu
 	if len(arrivals) > maxSimArrivals {
 		return nil, sb.Invalidf(op, "arrivals", "%d arrivals; a dry run takes at most %d", len(arrivals), maxSimArrivals)
 	}
-	opt := simulate.Options{Seed: in.Seed}
-	if r := in.Arrivals.Recorded; r != nil {
-		opt.From, opt.To = r.From, r.To
-	}
+	opt := in.Arrivals.options(in.Seed)
 	var out simulate.Comparison
 	for i, rule := range rules {
-		rep, err := simulate.Run(rule, roster, arrivals, opt)
+		rep, err := simulate.Run(rule, rosters[i], arrivals, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -204,4 +214,16 @@ func (in *SimArrivals) load(ctx context.Context, tx sb.Tx, op, accountID, ruleCh
 		return nil, err
 	}
 	return simulate.FromRecorded(rs), nil
+}
+
+// options bound the reported period by the arrivals' own range, if any.
+func (in *SimArrivals) options(seed uint64) simulate.Options {
+	opt := simulate.Options{Seed: seed}
+	switch {
+	case in.Recorded != nil:
+		opt.From, opt.To = in.Recorded.From, in.Recorded.To
+	case in.Poisson != nil:
+		opt.From, opt.To = in.Poisson.Period()
+	}
+	return opt
 }

@@ -192,6 +192,15 @@ type Poisson struct {
 	Seed         uint64        `json:"seed,omitempty"`
 }
 
+// Period returns the stream's [From, From+duration).
+func (p Poisson) Period() (from, to time.Time) {
+	dur := p.Duration
+	if dur == 0 {
+		dur = time.Duration(p.Hours * float64(time.Hour))
+	}
+	return p.From, p.From.Add(dur)
+}
+
 // maxSynthetic bounds a synthetic stream.
 const maxSynthetic = 2_000_000
 

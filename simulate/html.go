@@ -126,9 +126,9 @@ func (c *Comparison) view() htmlView {
 	if c.B != nil {
 		reps = append(reps, c.B)
 	}
-	v := htmlView{Title: "Dry run: " + c.A.Rule, Compared: c.B != nil}
+	v := htmlView{Title: "Dry run: " + c.A.Label(), Compared: c.B != nil}
 	if c.B != nil {
-		v.Title = fmt.Sprintf("Dry run: %s vs %s", c.A.Rule, c.B.Rule)
+		v.Title = fmt.Sprintf("Dry run: %s vs %s", c.A.Label(), c.B.Label())
 	}
 	for i, r := range reps {
 		v.Reports = append(v.Reports, &runView{Letter: string(rune('A' + i)), R: r, Heat: heat(r), Color: runColors[i], Percent: pct(r.Assigned, r.Routed)})
@@ -294,7 +294,7 @@ func histogram(reps []*Report) histView {
 		for _, n := range counts[i] {
 			hv.MaxCount = max(hv.MaxCount, n)
 		}
-		hv.Series = append(hv.Series, fmt.Sprintf("%c: %s (%d waited)", 'A'+i, r.Rule, len(r.Waits)))
+		hv.Series = append(hv.Series, fmt.Sprintf("%c: %s (%d waited)", 'A'+i, r.Label(), len(r.Waits)))
 		hv.Colors = append(hv.Colors, runColors[i])
 	}
 	slot := float64(w-left-10) / float64(len(waitBins))

@@ -15,6 +15,7 @@ import (
 // Report is what one run of a rule did.
 type Report struct {
 	Rule     string    `json:"rule"`
+	Roster   string    `json:"roster,omitempty"` // the roster's name, if it has one
 	Kind     string    `json:"kind"`
 	Mode     string    `json:"mode"`
 	Weighted bool      `json:"weighted"` // loads and capacities in units (R-X5)
@@ -47,6 +48,14 @@ type Report struct {
 	Load *LoadSeries `json:"-"`
 	// Waits are the waiting times, in seconds, of those who waited.
 	Waits []float64 `json:"-"`
+}
+
+// Label names the run: its rule, and its roster when that has a name.
+func (r *Report) Label() string {
+	if r.Roster == "" {
+		return r.Rule
+	}
+	return r.Rule + " · " + r.Roster
 }
 
 // WaitStats summarises waiting times in seconds.
@@ -216,7 +225,7 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	row := func(label string, cells ...string) { fmt.Fprintf(tw, "%s\t%s\t\n", label, strings.Join(cells, "\t")) }
 	head := []string{}
 	for i, r := range reps {
-		head = append(head, fmt.Sprintf("%c: %s", 'A'+i, r.Rule))
+		head = append(head, fmt.Sprintf("%c: %s", 'A'+i, r.Label()))
 	}
 	row("", head...)
 	each := func(label string, f func(r *Report) string) {
@@ -323,5 +332,6 @@ func dur(sec float64) string {
 	case d < time.Hour:
 		return d.Round(time.Second).String()
 	}
-	return d.Round(time.Minute).String()
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }

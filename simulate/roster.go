@@ -13,6 +13,8 @@ import (
 // inboxes (for R-I4's access) and the weighted-capacity setting (R-X5).
 // It is a file the user writes or the account's own, as it is now.
 type Roster struct {
+	// Name labels the roster in reports ("Bob in team B").
+	Name    string             `json:"name,omitempty"`
 	Users   []RosterUser       `json:"users"`
 	Teams   []RosterTeam       `json:"teams,omitempty"`
 	Inboxes []*sb.Inbox        `json:"inboxes,omitempty"`

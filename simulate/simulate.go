@@ -174,7 +174,9 @@ func Run(rule *Rule, roster *Roster, arrivals []Arrival, opt Options) (*Report, 
 		s.agents = append(s.agents, &AgentReport{ID: u.ID, Name: u.Name})
 	}
 	s.run()
-	return s.report(rule, w != nil, start, opt), nil
+	rep := s.report(rule, w != nil, start, opt)
+	rep.Roster = roster.Name
+	return rep, nil
 }
 
 var openInbox = &sb.Inbox{ID: "simulated-inbox", Name: "Simulated"}

@@ -31,6 +31,7 @@ type SimConfig struct {
 	HandleMean      time.Duration
 	HandleDist      string
 	Agents          string
+	CompareAgents   string
 	Seed            uint64
 	Format          string
 	Out             string
@@ -52,6 +53,7 @@ func (c *Config) simulateFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.HandleMean, "handle-mean", 10*time.Minute, "mean handling time of Poisson arrivals")
 	fs.StringVar(&s.HandleDist, "handle-dist", simulate.Exponential, "handling-time distribution of Poisson arrivals: exponential or lognormal")
 	fs.StringVar(&s.Agents, "agents", "", "roster file (JSON: users, teams, optional inboxes and weights); default: the account's users and teams in --db")
+	fs.StringVar(&s.CompareAgents, "compare-agents", "", "roster file for run B (default: the same roster as A); alone, it compares rule A on two rosters")
 	fs.Uint64Var(&s.Seed, "seed", 1, "seed of the random picks (email and form rules) and of Poisson arrivals: the same seed gives the same result")
 	fs.StringVar(&s.Format, "format", "table", "output: table, json or html (a self-contained report with charts)")
 	fs.StringVar(&s.Out, "out", "", "write the output to this file instead of standard output")
@@ -138,15 +140,11 @@ func (s *SimConfig) input() (app.SimulateInput, error) {
 			return in, err
 		}
 	}
-	if s.Agents != "" {
-		f, err := os.Open(s.Agents)
-		if err != nil {
-			return in, usagef("--agents: %v", err)
-		}
-		defer f.Close()
-		if in.Roster, err = simulate.ReadRoster(f); err != nil {
-			return in, usagef("--agents %s: %s", s.Agents, describe(err))
-		}
+	if in.Roster, err = readRoster("--agents", s.Agents); err != nil {
+		return in, err
+	}
+	if in.CompareRoster, err = readRoster("--compare-agents", s.CompareAgents); err != nil {
+		return in, err
 	}
 	from, to, err := s.times()
 	if err != nil {
@@ -183,6 +181,23 @@ func (s *SimConfig) input() (app.SimulateInput, error) {
 		in.Arrivals.Recorded = &app.SimRecorded{From: from, To: to}
 	}
 	return in, nil
+}
+
+// readRoster reads a roster file; none for an empty name.
+func readRoster(flagName, file string) (*simulate.Roster, error) {
+	if file == "" {
+		return nil, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usagef("%s: %v", flagName, err)
+	}
+	defer f.Close()
+	ro, err := simulate.ReadRoster(f)
+	if err != nil {
+		return nil, usagef("%s %s: %s", flagName, file, describe(err))
+	}
+	return ro, nil
 }
 
 func btoi(b bool) int {
@@ -231,7 +246,9 @@ func simRule(channel, file string) (*app.SimRule, error) {
 // come from the command line.
 func simulateOffline(in app.SimulateInput) (*simulate.Comparison, error) {
 	var arrivals []simulate.Arrival
+	opt := simulate.Options{Seed: in.Seed}
 	if p := in.Arrivals.Poisson; p != nil {
+		opt.From, opt.To = p.Period()
 		var err error
 		if arrivals, err = p.Arrivals(); err != nil {
 			return nil, err
@@ -239,13 +256,24 @@ func simulateOffline(in app.SimulateInput) (*simulate.Comparison, error) {
 	} else {
 		arrivals = in.Arrivals.List
 	}
+	compare, roster := in.CompareRule, in.CompareRoster
+	if compare == nil && roster != nil {
+		compare = in.Rule
+	}
+	if roster == nil {
+		roster = in.Roster
+	}
 	var out simulate.Comparison
-	for i, r := range []*app.SimRule{in.Rule, in.CompareRule} {
+	for i, r := range []*app.SimRule{in.Rule, compare} {
 		if r == nil {
 			continue
 		}
+		ro := in.Roster
+		if i == 1 {
+			ro = roster
+		}
 		rule := &simulate.Rule{Name: r.Name, Kind: r.Kind, Routing: *r.Routing, InboxID: r.InboxID}
-		rep, err := simulate.Run(rule, in.Roster, arrivals, simulate.Options{Seed: in.Seed})
+		rep, err := simulate.Run(rule, ro, arrivals, opt)
 		if err != nil {
 			return nil, err
 		}

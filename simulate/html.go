@@ -60,6 +60,7 @@ type heatView struct {
 	MaxLoad       int32
 	Legend        []legendStep
 	ShowNames     bool
+	Hidden        int // agents left out: they got nothing
 }
 
 type heatRow struct {
@@ -206,13 +207,19 @@ func busiest(r *Report) int {
 // per run of equal load.
 func heat(r *Report) heatView {
 	ls := r.Load
-	order := agentOrder([]*Report{r})
+	var order []string
+	for _, id := range agentOrder([]*Report{r}) {
+		if a := r.agent(id); a.Conversations > 0 {
+			order = append(order, id)
+		}
+	}
+	hidden := len(r.Agents) - len(order)
 	idx := map[string]int{}
 	for k, a := range r.Agents {
 		idx[a.ID] = k
 	}
 	rowH := math.Max(minRowH, math.Min(maxRowH, float64(heatMaxH)/float64(max(len(order), 1))))
-	hv := heatView{Width: labelW + heatWidth + 40, ShowNames: rowH >= 9}
+	hv := heatView{Width: labelW + heatWidth + 40, ShowNames: rowH >= 9, Hidden: hidden}
 	if ls == nil || len(ls.Peak) == 0 {
 		hv.Height = 40
 		return hv

@@ -27,7 +27,9 @@ type SimulateInput struct {
 	Seed uint64 `json:"seed,omitempty"`
 }
 
-// SimRule is a saved channel's rule (ChannelID) or a proposed one.
+// SimRule is a saved channel's rule (ChannelID) or a proposed one. A
+// proposed rule B without an inbox is run on rule A's inbox, so that both
+// see the same access (R-I4).
 type SimRule struct {
 	ChannelID string          `json:"channel_id,omitempty"`
 	Name      string          `json:"name,omitempty"`
@@ -92,6 +94,9 @@ func (s *Service) SimulateAccount(ctx context.Context, accountID string, in Simu
 				return err
 			}
 			rules = append(rules, rule)
+		}
+		if len(rules) == 2 && compare.ChannelID == "" && compare.InboxID == "" {
+			rules[1].InboxID = rules[0].InboxID // a proposed B on A's inbox (R-I4)
 		}
 		for _, ro := range []*simulate.Roster{in.Roster, in.CompareRoster} {
 			if ro == nil && len(rosters) > 0 {

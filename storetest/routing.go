@@ -7,18 +7,22 @@ import (
 	sb "github.com/switchboard-dev/switchboard"
 )
 
-// routingTests cover the store side of weighted capacity (R-X5) and the
-// dry run (R-X6).
-var routingTests = []namedTest{
-	{"Routing/Weights", testRoutingWeights},
-	{"Routing/OpenLoads", testOpenLoads},
-	{"Routing/RecordedConversations", testRecordedConversations},
+// testRouting covers the store side of weighted capacity (R-X5) and the
+// dry run (R-X6), one store for all, each in accounts of its own.
+func testRouting(t *testing.T, f *fixture) {
+	for _, tc := range []namedTest{
+		{"Weights", testRoutingWeights},
+		{"OpenLoads", testOpenLoads},
+		{"RecordedConversations", testRecordedConversations},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, &fixture{t: t, s: f.s, ctx: f.ctx}) })
+	}
 }
 
 // testRoutingWeights: R-X5's setting is NotFound until set, then reads
 // back as written, is replaced by a second write, and stays in its account.
 func testRoutingWeights(t *testing.T, f *fixture) {
-	wa, wb := f.world("a"), f.world("b")
+	wa, wb := f.world("wa"), f.world("wb")
 	a := wa.account.ID
 	f.view(func(tx sb.Tx) error {
 		_, err := tx.RoutingWeights(f.ctx, a)
@@ -51,7 +55,7 @@ func testRoutingWeights(t *testing.T, f *fixture) {
 // testOpenLoads: open assigned conversations per user and kind; closed
 // and unassigned ones and other accounts' do not count.
 func testOpenLoads(t *testing.T, f *fixture) {
-	wa, wb := f.world("a"), f.world("b")
+	wa, wb := f.world("la"), f.world("lb")
 	a := wa.account.ID
 	bob := f.user(a, "bob@example.com")
 	email := f.channel(a, wa.inbox.ID, sb.KindEmail)
@@ -82,7 +86,7 @@ func testOpenLoads(t *testing.T, f *fixture) {
 // oldest first, with the contact's owner and creation and the first
 // assignment (R-X6).
 func testRecordedConversations(t *testing.T, f *fixture) {
-	wa := f.world("a")
+	wa := f.world("ra")
 	a := wa.account.ID
 	f.update(a, func(tx sb.Tx) error {
 		wa.contact.OwnerID = wa.user.ID

@@ -41,8 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/Subscribe", testSubscribe},
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
+		{"Routing", testRouting},
 	}
-	run(t, open, append(append(tests, bulkTests...), routingTests...))
+	run(t, open, append(tests, bulkTests...))
 }
 
 // namedTest is a test of the suite.

@@ -100,8 +100,8 @@ type sim struct {
 	arr     []Arrival
 	cost    int
 	state   []uint8
-	who     []int32 // agent index per arrival, -1 for none
-	at      []time.Time
+	who     []int32     // agent index per arrival, -1 for none
+	at      []time.Time // when it was assigned; for an unassigned one, when it is closed
 	queue   []int32 // waiting arrivals, oldest first, from qhead
 	qhead   int
 	rel     releases
@@ -246,7 +246,7 @@ func (s *sim) arrive(i int32) {
 	if a.Contact != "" {
 		arr.Contact = &sb.Contact{ID: a.Contact, OwnerID: a.Owner}
 		if prev, ok := s.latest[a.Contact]; ok {
-			if st := s.state[prev]; st == stOpen || st == stWaiting {
+			if s.stillOpen(prev, a.At) {
 				s.state[i] = stContinued // R-A11: a message in an open conversation
 				return
 			}
@@ -266,7 +266,21 @@ func (s *sim) arrive(i int32) {
 		s.queue = append(s.queue, i)
 	default:
 		s.state[i] = stUnassigned
+		s.at[i] = a.At.Add(handle(a.HandleSeconds)) // when someone closes it
 	}
+}
+
+// stillOpen reports whether arrival i's conversation is open at t: assigned
+// and not yet released, waiting, or unassigned and not yet closed by
+// hand (after its handling time, unless it was never closed).
+func (s *sim) stillOpen(i int32, t time.Time) bool {
+	switch s.state[i] {
+	case stOpen, stWaiting:
+		return true
+	case stUnassigned:
+		return s.arr[i].Open || t.Before(s.at[i])
+	}
+	return false
 }
 
 // give assigns arrival i to userID at t and schedules its release.

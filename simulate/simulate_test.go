@@ -96,6 +96,13 @@ func TestReplayAvailabilityR_X6(t *testing.T) {
 	if r.Unassigned != 3 || r.LeftUnassigned != 3 || r.Assigned != 0 {
 		t.Fatalf("R-X6: a rule naming nobody leaves everything unassigned, got %+v", r)
 	}
+	// An unassigned conversation stays open until closed by hand (after its
+	// handling time): its contact writing again meanwhile continues it (R-A11).
+	again := []simulate.Arrival{{At: at(0), Contact: "x", HandleSeconds: 60}, {At: at(30), Contact: "x"}, {At: at(90), Contact: "x"}}
+	r = run(t, off, ro, again, simulate.Options{})
+	if r.Continued != 1 || r.Unassigned != 2 {
+		t.Fatalf("R-X6: want the second arrival to continue the open unassigned conversation: continued %d, unassigned %d", r.Continued, r.Unassigned)
+	}
 }
 
 // Rule R-X6: the same seed gives the same result; the random picks of an

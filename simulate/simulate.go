@@ -102,7 +102,7 @@ type sim struct {
 	state   []uint8
 	who     []int32     // agent index per arrival, -1 for none
 	at      []time.Time // when it was assigned; for an unassigned one, when it is closed
-	queue   []int32 // waiting arrivals, oldest first, from qhead
+	queue   []int32     // waiting arrivals, oldest first, from qhead
 	qhead   int
 	rel     releases
 	latest  map[string]int32 // contact -> their latest arrival

@@ -52,25 +52,29 @@ func BenchmarkSimulateWeek(b *testing.B) {
 }
 
 // Rule R-X6: a week of 100,000 arrivals over 200 agents simulates in
-// under 10 s (with room: the benchmark shows the real figure).
+// under 10 s (with room: the benchmark shows the real figure). Under the
+// race detector, which slows the replay about eight times, it replays the
+// first day (a seventh of the week) within 8/7 of the budget.
 func TestWeekUnderTenSecondsR_X6(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a week of traffic; the benchmark measures it")
-	}
 	rule, ro, arr := weekWorld(t)
 	if len(arr) < 95_000 || len(arr) > 105_000 {
 		t.Fatalf("%d arrivals, want about 100,000", len(arr))
+	}
+	limit := 10 * time.Second
+	if raceDetector {
+		arr = arr[:len(arr)/7]
+		limit = 8 * limit / 7
 	}
 	start := time.Now()
 	r, err := simulate.Run(rule, ro, arr, simulate.Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > raceSlowdown*10*time.Second {
-		t.Fatalf("R-X6: a week took %s, want under 10 s (times %d under the race detector)", took, raceSlowdown)
+	if took := time.Since(start); took > limit {
+		t.Fatalf("R-X6: %d arrivals took %s, want under %s", len(arr), took, limit)
 	}
-	if r.Assigned+r.LeftUnassigned != r.Routed || r.Assigned < len(arr)/2 {
-		t.Fatalf("R-X6: implausible week: %+v", r.Wait)
+	if r.Assigned+r.LeftUnassigned != r.Routed || r.Assigned < len(arr)/2 || r.Waited == 0 {
+		t.Fatalf("R-X6: implausible run: %d routed, %d assigned, %d waited", r.Routed, r.Assigned, r.Waited)
 	}
-	t.Logf("week: %d arrivals, %d assigned (%d after waiting), wait p90 %.0f s", r.Arrivals, r.Assigned, r.Waited, r.Wait.P90)
+	t.Logf("%d arrivals, %d assigned (%d after waiting), wait p90 %.0f s", r.Arrivals, r.Assigned, r.Waited, r.Wait.P90)
 }

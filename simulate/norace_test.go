@@ -2,4 +2,4 @@
 
 package simulate_test
 
-const raceSlowdown = 1
+const raceDetector = false

@@ -2,6 +2,6 @@
 
 package simulate_test
 
-// raceSlowdown widens time limits: the race detector slows the replay
-// several times over, so the speed target is checked without it.
-const raceSlowdown = 8
+// raceDetector: the race detector slows the replay several times over, so
+// the speed target is checked at full size without it.
+const raceDetector = true

@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -147,4 +148,43 @@ func TestAdvance(t *testing.T) {
 		t.Errorf("ann's load after Advance = %d, want 1", l)
 	}
 	eqb(t, "Advance backwards", s.Advance(now), false)
+}
+
+// Rule R-X5: weights that cost 1 per chat-like conversation and nothing
+// for email and forms, with every capacity in units equal to the chat
+// capacity, decide exactly as R-A9/R-A10 without weights, over random
+// worlds, arrivals and batches of assignments and releases.
+func TestUnitWeightsEqualPlainCountsR_X5(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for n := range 300 {
+		w, rule := randomWorld(r)
+		unit := &sb.RoutingWeights{Enabled: true, Costs: map[sb.ChannelKind]int{sb.KindChat: 1, sb.KindMessenger: 1, sb.KindWhatsApp: 1, sb.KindCalling: 1}}
+		units := map[string]int{}
+		for _, u := range w.users {
+			units[u.ID] = u.OpenChats
+		}
+		plain, weighted := w, w
+		weighted.weights, weighted.units = unit, units
+		ps, ws := plain.snapshot(t), weighted.snapshot(t)
+		kind := []sb.ChannelKind{sb.KindChat, sb.KindEmail, sb.KindCalling}[r.IntN(3)]
+		ch := channel(kind, rule)
+		for step := range 6 {
+			a := randomArrival(r, w)
+			seed := r.Uint64()
+			pr := ps.Pool(ch).Decide(a, rand.New(rand.NewPCG(seed, 1)))
+			wr := ws.Pool(ch).Decide(a, rand.New(rand.NewPCG(seed, 1)))
+			if pr.AssigneeID != wr.AssigneeID || pr.Outcome != wr.Outcome || pr.Retry != wr.Retry || pr.TieBreak != wr.TieBreak {
+				t.Fatalf("world %d step %d (%s): plain %s %q retry %v tie %q; unit weights %s %q retry %v tie %q",
+					n, step, kind, pr.Outcome, pr.AssigneeID, pr.Retry, pr.TieBreak, wr.Outcome, wr.AssigneeID, wr.Retry, wr.TieBreak)
+			}
+			if pr.AssigneeID != "" {
+				ps.Assigned(pr.AssigneeID, kind)
+				ws.Assigned(wr.AssigneeID, kind)
+			}
+			if u := w.users[r.IntN(len(w.users))]; r.IntN(3) == 0 {
+				ps.Released(u.ID, sb.KindChat)
+				ws.Released(u.ID, sb.KindChat)
+			}
+		}
+	}
 }

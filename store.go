@@ -77,6 +77,7 @@ type LoadDelta struct {
 type Tx interface {
 	JobTx
 	WebTx
+	RoutingTx
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

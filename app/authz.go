@@ -115,3 +115,11 @@ func teamCanBeAssigned(teamID string, inbox *sb.Inbox) bool {
 func canAssignOthers(a Actor, c *sb.Conversation) bool {
 	return c.AssigneeID == a.UserID || a.IsAdmin() // checkAssign's R-M4 branch
 }
+
+// requireWeightsAdmin: the weighted-capacity setting (R-X5) is account
+// configuration, for admins only.
+func requireWeightsAdmin(op string, a Actor) error { return requireAdmin(op, a) }
+
+// requireSimulate: the dry run (R-X6) reads every user's roster and the
+// account's recorded traffic, so it is for admins only.
+func requireSimulate(op string, a Actor) error { return requireAdmin(op, a) }

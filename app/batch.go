@@ -53,7 +53,7 @@ func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*ba
 		return nil, err
 	}
 	us := rows.users
-	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, rows: rows, snap: routing.NewSnapshot(s.Now(), us, rows.teams, rows.inboxes),
+	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, rows: rows, snap: rows.snapshot(s.Now()),
 		channels: map[string]*sb.Channel{}, byEmail: map[string]*sb.Contact{}, byToken: map[string]*sb.Contact{}, byPhone: map[string]*sb.Contact{},
 		latest: map[sb.ContactChannel]*sb.Conversation{}, threads: map[string]*sb.Conversation{}, seen: map[sb.ExternalKey]*InboundResult{}, users: make(map[string]*sb.User, len(us)),
 		isNew: map[string]bool{}, isUpdated: map[string]bool{}, loads: map[string]*sb.LoadDelta{}}

@@ -113,10 +113,13 @@ func (d *drainer) give(c *sb.Conversation, userID string) error {
 		Reason: fmt.Sprintf("It was waiting since %s; %s became free (%s, %s) and it was the oldest conversation they could take.",
 			c.CreatedAt.Format(time.RFC3339), d.name(userID), st, why),
 		CreatedAt: d.s.Now()}
+	d.snap.Assigned(userID, c.ChannelKind)
+	if load, capacity, _ := d.snap.Load(userID); d.snap.Weighted() {
+		dec.Reason += " With weighted capacity they now carry " + describeUnits(load, capacity) + "." // R-X5
+	}
 	if err := d.s.assign(d.ctx, d.tx, c, userID, c.TeamID, dec); err != nil {
 		return err
 	}
-	d.snap.Assigned(userID, c.ChannelKind)
 	if ch := d.channels[c.ChannelID]; ch != nil {
 		return d.s.startReplyTimer(d.ctx, d.tx, ch, c, nil)
 	}

@@ -158,7 +158,7 @@ func (s *Service) routeGroup(ctx context.Context, group []*arrival) {
 	})
 	if err == nil {
 		s.metrics.Batch(len(group))
-		s.snaps.committed(accountID, b.rows, b.loads)
+		s.snaps.committed(accountID, b.rows, b.loads, b.snap)
 		if len(b.jobs) > 0 {
 			s.wakeJobs()
 		}

@@ -17,7 +17,7 @@ func (s *Service) snapshot(ctx context.Context, tx sb.Tx, accountID string) (*ro
 	if err != nil {
 		return nil, err
 	}
-	return routing.NewSnapshot(s.Now(), rows.users, rows.teams, rows.inboxes), nil
+	return rows.snapshot(s.Now()), nil
 }
 
 // route stores (in the batch) and routes one arrival. reject is a reason

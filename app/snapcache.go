@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/routing"
 )
 
 // snapCache keeps each account's users, teams and inboxes between routing
@@ -28,6 +30,15 @@ type accountRows struct {
 	users   []*sb.User
 	teams   []*sb.Team
 	inboxes []*sb.Inbox
+	// weights is R-X5's setting when it is on (nil when off), and units
+	// each user's open load in units by it.
+	weights *sb.RoutingWeights
+	units   map[string]int
+}
+
+// snapshot builds the routing snapshot of the rows at now.
+func (r *accountRows) snapshot(now time.Time) *routing.Snapshot {
+	return routing.NewWeightedSnapshot(now, r.users, r.teams, r.inboxes, r.weights, r.units)
 }
 
 func (c *snapCache) invalidate(accountID string) {
@@ -63,13 +74,37 @@ func loadRows(ctx context.Context, tx sb.Tx, accountID string) (*accountRows, er
 	if err != nil {
 		return nil, err
 	}
-	return &accountRows{users: us, teams: ts, inboxes: ins}, nil
+	r := &accountRows{users: us, teams: ts, inboxes: ins}
+	w, err := tx.RoutingWeights(ctx, accountID)
+	switch {
+	case sb.IsKind(err, sb.NotFound):
+		return r, nil
+	case err != nil:
+		return nil, err
+	case !w.Enabled:
+		return r, nil
+	}
+	// R-X5: loads in units, counted from the open conversations
+	// themselves, so that every path that assigns, closes or reopens is
+	// reflected without keeping a second counter.
+	loads, err := tx.OpenLoads(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	r.weights, r.units = w, routing.Units(w, loads)
+	return r, nil
 }
 
-// committed records a batch's rows and load changes after its commit.
-func (c *snapCache) committed(accountID string, r *accountRows, loads map[string]*sb.LoadDelta) {
+// committed records a batch's rows and load changes after its commit;
+// with weights (R-X5), the loads in units are the batch's snapshot's.
+func (c *snapCache) committed(accountID string, r *accountRows, loads map[string]*sb.LoadDelta, snap *routing.Snapshot) {
 	if !c.enabled {
 		return
+	}
+	if r.weights != nil {
+		for _, u := range r.users {
+			r.units[u.ID], _, _ = snap.Load(u.ID)
+		}
 	}
 	for _, u := range r.users {
 		if d, ok := loads[u.ID]; ok {

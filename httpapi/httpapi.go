@@ -114,6 +114,10 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("PATCH /api/v1/users/{id}", s.authed(s.updateUser))
 	m.Handle("PUT /api/v1/users/{id}/status", s.authed(s.setStatus))
 
+	m.Handle("GET /api/v1/routing/weights", s.authed(s.getWeights))
+	m.Handle("PUT /api/v1/routing/weights", s.authed(s.putWeights))
+	m.Handle("POST /api/v1/routing/simulate", s.authed(s.simulate))
+
 	m.Handle("GET /api/v1/teams", s.authed(s.listTeams))
 	m.Handle("POST /api/v1/teams", s.authed(s.createTeam))
 	m.Handle("PATCH /api/v1/teams/{id}", s.authed(s.updateTeam))

@@ -229,7 +229,7 @@ func (p *Pool) leastBusy(res *Result, list []member, needAvail bool) int32 {
 			}
 		}
 		h := &hot[m.idx]
-		if h.open >= h.limit { // least busy is for chat-like kinds only
+		if p.full(h.open, h.limit) {
 			res.counts[dAtCapacity]++
 			continue
 		}

@@ -83,6 +83,10 @@ type world struct {
 	users   []*sb.User
 	teams   []*sb.Team
 	inboxes []*sb.Inbox // default: openInbox
+	// weights, when set, makes the snapshot weighted (R-X5) with units as
+	// the users' loads in units.
+	weights *sb.RoutingWeights
+	units   map[string]int
 }
 
 func (w world) snapshot(t testing.TB) *routing.Snapshot {
@@ -91,7 +95,7 @@ func (w world) snapshot(t testing.TB) *routing.Snapshot {
 	if inboxes == nil {
 		inboxes = []*sb.Inbox{openInbox}
 	}
-	return routing.NewSnapshot(now, w.users, w.teams, inboxes)
+	return routing.NewWeightedSnapshot(now, w.users, w.teams, inboxes, w.weights, w.units)
 }
 
 func channel(kind sb.ChannelKind, rule sb.RoutingRule) *sb.Channel {

@@ -12,11 +12,16 @@ type Pool struct {
 	s        *Snapshot
 	rule     sb.RoutingRule
 	chatLike bool
-	access   []bool   // R-I4 access to the channel's inbox, per dense index
-	vias     []string // via names, indexed by member.via
-	ghosts   []string // ids the rule names that are not users; member.idx -(k+1)
-	list     []member // mode specific: the rule's candidates
-	fbList   []member // mode contact_owner: the fallback's candidates
+	// capped: capacity applies to this kind (R-A10: chat-like kinds; with
+	// weights, R-X5: every kind with a cost); need is what one more
+	// conversation adds to a load (1, or the kind's cost in units).
+	capped bool
+	need   int32
+	access []bool   // R-I4 access to the channel's inbox, per dense index
+	vias   []string // via names, indexed by member.via
+	ghosts []string // ids the rule names that are not users; member.idx -(k+1)
+	list   []member // mode specific: the rule's candidates
+	fbList []member // mode contact_owner: the fallback's candidates
 
 	// Scratch, reused by every Decide and Eligible.
 	gen       uint32
@@ -90,11 +95,13 @@ func (s *Snapshot) Pool(ch *sb.Channel) *Pool {
 		s:         s,
 		rule:      ch.Routing,
 		chatLike:  ch.Kind.ChatLike(),
+		need:      s.cost(ch.Kind),
 		access:    s.accessTo(ch.InboxID),
 		vias:      []string{"user", "owner", "fallback_user", "previous_assignee"},
 		exStamp:   make([]uint32, len(s.users)),
 		stepStamp: make([]uint32, len(s.users)),
 	}
+	p.capped = p.need > 0
 	r := p.rule
 	if r.Mode == sb.ModeSpecific {
 		p.list = p.compile(r.UserIDs, r.TeamIDs, viaUser)
@@ -222,7 +229,7 @@ func (p *Pool) dropAt(i int32, needAvail bool, open int32) uint8 {
 		return dNotOnStep
 	case needAvail && f&flagAway != 0:
 		return dAway
-	case p.chatLike && open >= p.s.hot[i].limit:
+	case p.full(open, p.s.hot[i].limit):
 		return dAtCapacity
 	}
 	return dNone
@@ -246,7 +253,7 @@ func (p *Pool) filter(res *Result, list []member, needAvail bool) {
 				continue
 			}
 		}
-		if p.chatLike && hot[m.idx].open >= hot[m.idx].limit {
+		if p.full(hot[m.idx].open, hot[m.idx].limit) {
 			res.counts[dAtCapacity]++
 			continue
 		}
@@ -254,6 +261,26 @@ func (p *Pool) filter(res *Result, list []member, needAvail bool) {
 	}
 	p.pick = pick
 	res.remaining = int32(len(pick))
+}
+
+// full reports whether a user with this load and limit cannot take one
+// more conversation of the pool's kind (R-A10; R-X5 in units).
+func (p *Pool) full(open, limit int32) bool {
+	return p.capped && open > limit-p.need
+}
+
+// refreshFlags copies the users' current flags into the compiled lists
+// after Snapshot.Advance changed them.
+func (p *Pool) refreshFlags() {
+	for _, list := range [2][]member{p.list, p.fbList} {
+		for j := range list {
+			m := &list[j]
+			if m.idx < 0 {
+				continue
+			}
+			m.flags = p.s.flags[m.idx] | m.flags&flagStatic
+		}
+	}
 }
 
 // memberDrop applies to a list member every filter but capacity: its

@@ -194,11 +194,11 @@ func (p *Pool) leastBusyReason(b []byte, res *Result) []byte {
 	b = append(b, name...)
 	if res.remaining == 1 {
 		b = append(b, " is the only candidate left and has "...)
-		b = appendChats(b, h.open)
+		b = p.appendLoad(b, h.open)
 		return append(b, '.')
 	}
 	b = append(b, " has "...)
-	b = appendChats(b, h.open)
+	b = p.appendLoad(b, h.open)
 	if res.TieBreak == "" {
 		if res.remaining == 2 {
 			return append(b, ", fewer than the other candidate."...)
@@ -236,6 +236,16 @@ func (p *Pool) leastBusyReason(b []byte, res *Result) []byte {
 	b = append(b, ", with the same recent activity and last assignment; "...)
 	b = append(b, name...)
 	return append(b, " comes first in the rule."...)
+}
+
+// appendLoad writes a load: "1 open chat" or "n open chats", or with
+// weights (R-X5) "n units" with the capacity when there is one.
+func (p *Pool) appendLoad(b []byte, n int32) []byte {
+	if p.s.weights == nil {
+		return appendChats(b, n)
+	}
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, plural(n, " unit of load", " units of load")...)
 }
 
 // appendChats writes "1 open chat" or "n open chats".

@@ -12,7 +12,7 @@ import (
 // previous assignee (R-X4), the contact owner (R-A8), then the rule's or
 // the fallback's list in rule order, each with how they got there (Via),
 // their effective status, load and capacity as they were when the decision
-// was made, and why they were dropped (empty for those still in the
+// was made (in units with weights, R-X5), and why they were dropped (empty for those still in the
 // running; sb.DropOwnerAway for an away owner who kept it).
 //
 // The record is read from the snapshot the decision was made on, which may
@@ -110,6 +110,10 @@ func (p *Pool) candidate(i int32, id string, via uint16, dropped string, old map
 	u := p.s.users[i]
 	c := p.s.cold[i]
 	load, last := p.s.hot[i].open, c.lastAssigned
+	capacity := u.ChatCapacity
+	if p.s.weights != nil {
+		capacity = p.s.capacity(i) // R-X5: units
+	}
 	if o, ok := old[i]; ok {
 		load, last = o.open, o.lastAssigned
 	}
@@ -119,7 +123,7 @@ func (p *Pool) candidate(i int32, id string, via uint16, dropped string, old map
 		Status:       c.status,
 		StatusReason: string(c.why),
 		Load:         int(load),
-		Capacity:     u.ChatCapacity,
+		Capacity:     capacity,
 		LastActiveAt: u.LastActiveAt,
 		LastAssigned: last,
 		Dropped:      dropped,

@@ -29,12 +29,17 @@ type Snapshot struct {
 	access  map[string][]bool // inbox id -> access per dense index
 	pools   map[string]*Pool  // channel id -> compiled rule
 	log     []loadChange      // previous load values, one per change
+	// weights is R-X5's setting when it is on: load and capacity are then
+	// in units. Nil: open chat-like conversations, as R-A9/R-A10 say.
+	weights *sb.RoutingWeights
+	zones   zoneCache
+	until   time.Time // the earliest instant a user's flags may change (Advance); zero: never
 }
 
 // hotUser is a user's load, packed for the candidate loops.
 type hotUser struct {
-	open  int32 // OpenChats
-	limit int32 // ChatCapacity, or math.MaxInt32 for no limit
+	open  int32 // OpenChats, or units with weights (R-X5)
+	limit int32 // ChatCapacity (or capacity in units), or math.MaxInt32 for no limit
 }
 
 const (
@@ -63,6 +68,16 @@ type loadChange struct {
 // NewSnapshot builds the snapshot of an account at now. Nil entries are
 // skipped; of two users with the same id the first is kept.
 func NewSnapshot(now time.Time, users []*sb.User, teams []*sb.Team, inboxes []*sb.Inbox) *Snapshot {
+	return NewWeightedSnapshot(now, users, teams, inboxes, nil, nil)
+}
+
+// NewWeightedSnapshot is NewSnapshot with R-X5's weighted capacity: when w
+// is on, each user's load is units[user id] (the sum of w's costs over
+// their open assigned conversations, see Units) and their capacity is
+// w.CapacityOf(user); least-busy (R-A9) and capacity (R-A10) then count
+// units. A nil or disabled w gives NewSnapshot's snapshot and ignores
+// units. w and units must not be modified during the snapshot's life.
+func NewWeightedSnapshot(now time.Time, users []*sb.User, teams []*sb.Team, inboxes []*sb.Inbox, w *sb.RoutingWeights, units map[string]int) *Snapshot {
 	s := &Snapshot{
 		now:     now,
 		users:   make([]*sb.User, 0, len(users)),
@@ -75,8 +90,11 @@ func NewSnapshot(now time.Time, users []*sb.User, teams []*sb.Team, inboxes []*s
 		inboxes: make(map[string]*sb.Inbox, len(inboxes)),
 		access:  make(map[string][]bool),
 		pools:   make(map[string]*Pool),
+		zones:   zoneCache{},
 	}
-	zones := zoneCache{}
+	if w != nil && w.Enabled {
+		s.weights = w
+	}
 	for _, u := range users {
 		if u == nil {
 			continue
@@ -84,28 +102,26 @@ func NewSnapshot(now time.Time, users []*sb.User, teams []*sb.Team, inboxes []*s
 		if _, dup := s.index[u.ID]; dup {
 			continue
 		}
-		st, why := effectiveStatus(u, now, zones)
 		h := hotUser{open: clamp32(u.OpenChats), limit: math.MaxInt32}
-		if u.ChatCapacity > 0 {
-			h.limit = clamp32(u.ChatCapacity)
+		capacity := u.ChatCapacity
+		if s.weights != nil {
+			h.open, capacity = clamp32(units[u.ID]), s.weights.CapacityOf(u)
+		}
+		if capacity > 0 {
+			h.limit = clamp32(capacity)
 		}
 		var f uint8
 		if u.PaidSeat {
 			f |= flagSeat
-		}
-		if st == sb.Away {
-			f |= flagAway
-		}
-		if !u.LastActiveAt.IsZero() && now.Sub(u.LastActiveAt) <= ActiveWindow {
-			f |= flagRecent
 		}
 		s.index[u.ID] = int32(len(s.users))
 		s.users = append(s.users, u)
 		s.hot = append(s.hot, h)
 		s.lasts = append(s.lasts, timeKey(u.LastChatAssignedAt))
 		s.flags = append(s.flags, f)
-		s.cold = append(s.cold, coldUser{status: st, why: why, lastAssigned: u.LastChatAssignedAt})
+		s.cold = append(s.cold, coldUser{lastAssigned: u.LastChatAssignedAt})
 	}
+	s.timeFlags()
 	for _, t := range teams {
 		if t != nil {
 			s.teams[t.ID] = t
@@ -117,6 +133,91 @@ func NewSnapshot(now time.Time, users []*sb.User, teams []*sb.Team, inboxes []*s
 		}
 	}
 	return s
+}
+
+// Units sums a user's open conversations per kind into units by w's costs
+// (R-X5), for NewWeightedSnapshot.
+func Units(w *sb.RoutingWeights, loads []sb.KindLoad) map[string]int {
+	m := make(map[string]int)
+	for _, l := range loads {
+		m[l.UserID] += l.Open * w.Cost(l.Kind)
+	}
+	return m
+}
+
+// timeFlags sets every user's time-dependent flags (effective status,
+// R-X1; recent activity, R-A9) at s.now, and s.until, the earliest later
+// instant one of them may change. It reports whether any flag changed.
+func (s *Snapshot) timeFlags() bool {
+	changed := false
+	var until time.Time
+	soon := func(t time.Time) {
+		if t.After(s.now) && (until.IsZero() || t.Before(until)) {
+			until = t
+		}
+	}
+	for i, u := range s.users {
+		st, why := effectiveStatus(u, s.now, s.zones)
+		f := s.flags[i] &^ (flagAway | flagRecent)
+		if st == sb.Away {
+			f |= flagAway
+		}
+		if !u.LastActiveAt.IsZero() && s.now.Sub(u.LastActiveAt) <= ActiveWindow {
+			f |= flagRecent
+		}
+		changed = changed || f != s.flags[i]
+		s.flags[i] = f
+		s.cold[i].status, s.cold[i].why = st, why
+		if !u.LastActiveAt.IsZero() {
+			soon(u.LastActiveAt)
+			soon(u.LastActiveAt.Add(ActiveWindow + 1))
+		}
+		if u.Status == sb.Away {
+			continue // a manual away holds whatever the time
+		}
+		for _, r := range u.OutOfOffice {
+			soon(r.From)
+			soon(r.To)
+		}
+		if len(u.WorkingHours.Ranges) > 0 {
+			// Working hours are whole minutes on a wall clock whose
+			// offset from UTC is whole minutes.
+			soon(s.now.Truncate(time.Minute).Add(time.Minute))
+		}
+	}
+	s.until = until
+	return changed
+}
+
+// NextChange returns the earliest instant after Now() at which a user's
+// effective status or recent activity may change (zero: never), so that a
+// replay can Advance to it when something waits for a user to come back.
+func (s *Snapshot) NextChange() time.Time { return s.until }
+
+// Advance moves the snapshot to a later instant now, keeping its load and
+// everything else, for callers that replay time such as the dry run
+// (R-X6). Effective statuses (R-X1) and recent activity (R-A9) are
+// recomputed only when one may have changed since the last instant, so
+// that advancing by small steps costs little; compiled pools follow.
+// It reports whether any user's status or recent activity changed. Results
+// decided before Advance must not be recorded after it. An earlier now
+// than Now() is ignored.
+func (s *Snapshot) Advance(now time.Time) bool {
+	if now.Before(s.now) {
+		return false
+	}
+	s.now = now
+	s.log = s.log[:0]
+	if s.until.IsZero() || now.Before(s.until) {
+		return false
+	}
+	if !s.timeFlags() {
+		return false
+	}
+	for _, p := range s.pools {
+		p.refreshFlags()
+	}
+	return true
 }
 
 // Now returns the instant the snapshot describes.
@@ -142,31 +243,70 @@ func (s *Snapshot) CanAccess(inboxID, userID string) bool {
 	return s.accessTo(inboxID)[i]
 }
 
-// Assigned records that userID got a conversation of kind k at Now(): for
-// a chat-like kind, OpenChats+1 and LastChatAssignedAt = Now(), so that
-// the next decision of the batch sees it (R-A9, R-A10). Other kinds and
-// unknown users change nothing.
+// Assigned records that userID got a conversation of kind k at Now(), so
+// that the next decision of the batch sees it (R-A9, R-A10): for a
+// chat-like kind OpenChats+1 and LastChatAssignedAt = Now(); with weights
+// (R-X5) the load grows by the kind's cost instead. Unknown users and
+// kinds that count nothing change nothing.
 func (s *Snapshot) Assigned(userID string, k sb.ChannelKind) {
 	i := s.lookup(userID)
-	if i < 0 || !k.ChatLike() {
+	add := s.cost(k)
+	if i < 0 || (add == 0 && !k.ChatLike()) {
 		return
 	}
 	s.remember(i)
-	s.hot[i].open++
-	s.lasts[i] = timeKey(s.now)
-	s.cold[i].lastAssigned = s.now
+	s.hot[i].open = clamp32(int(s.hot[i].open) + int(add))
+	if k.ChatLike() {
+		s.lasts[i] = timeKey(s.now)
+		s.cold[i].lastAssigned = s.now
+	}
 }
 
 // Released records that userID lost an open conversation of kind k: for a
-// chat-like kind, OpenChats-1, never below 0. Other kinds and unknown users
-// change nothing.
+// chat-like kind OpenChats-1, with weights (R-X5) the kind's cost; never
+// below 0. Unknown users and kinds that count nothing change nothing.
 func (s *Snapshot) Released(userID string, k sb.ChannelKind) {
 	i := s.lookup(userID)
-	if i < 0 || !k.ChatLike() || s.hot[i].open == 0 {
+	sub := s.cost(k)
+	if i < 0 || sub == 0 || s.hot[i].open == 0 {
 		return
 	}
 	s.remember(i)
-	s.hot[i].open--
+	s.hot[i].open = max(0, s.hot[i].open-sub)
+}
+
+// Load returns userID's current load (open chat-like conversations, or
+// units with weights) and capacity (0: no limit); ok is false for an
+// unknown user.
+func (s *Snapshot) Load(userID string) (load, capacity int, ok bool) {
+	i := s.lookup(userID)
+	if i < 0 {
+		return 0, 0, false
+	}
+	return int(s.hot[i].open), s.capacity(i), true
+}
+
+// Weighted reports whether load and capacity are in units (R-X5).
+func (s *Snapshot) Weighted() bool { return s.weights != nil }
+
+// cost is what one open conversation of kind k adds to a load: 1 for a
+// chat-like kind and 0 otherwise, or the kind's cost with weights.
+func (s *Snapshot) cost(k sb.ChannelKind) int32 {
+	if s.weights != nil {
+		return clamp32(s.weights.Cost(k))
+	}
+	if k.ChatLike() {
+		return 1
+	}
+	return 0
+}
+
+// capacity is user i's capacity as records show it; 0 means no limit.
+func (s *Snapshot) capacity(i int32) int {
+	if l := s.hot[i].limit; l != math.MaxInt32 {
+		return int(l)
+	}
+	return 0
 }
 
 // remember logs user i's load before a change.

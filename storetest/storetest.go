@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/Subscribe", testSubscribe},
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
+		{"Routing", testRouting},
 	}
 	for _, more := range [][]namedTest{bulkTests, jobTests, webTests} {
 		tests = append(tests, more...)

@@ -49,6 +49,8 @@ var commands = []command{
 		(*Config).migrateFlags, (*Main).migrate},
 	{"load", "load-test a running switchboard through its API and print a report",
 		(*Config).loadFlags, (*Main).load},
+	{"simulate", "dry-run routing rules on recorded, file or synthetic traffic and report who would get what (changes nothing)",
+		(*Config).simulateFlags, (*Main).simulate},
 	{"help", "show this help", nil, nil},
 }
 

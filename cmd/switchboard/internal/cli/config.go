@@ -52,6 +52,8 @@ type Config struct {
 	JSON        bool
 	AllowRemote bool
 
+	Sim SimConfig // simulate
+
 	level   slog.Level      // parsed LogLevel
 	fromEnv map[string]bool // flags whose value came from their env twin
 }

@@ -594,3 +594,22 @@ func containsAll(got, want []string) bool {
 	}
 	return true
 }
+
+// A full page of the largest size still says whether more follow: the
+// store must return the one extra row the app asks for (R-M5 views).
+func TestFullLargestPageHasNextCursor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ch := e.channel(sb.KindEmail, sb.RoutingRule{})
+		for i := range 203 {
+			e.inbound(ch.ID, fmt.Sprintf("c%d@x.test", i), "hello")
+		}
+		page := must(e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen, Limit: 200}))(t)
+		if len(page.Items) != 200 || page.NextCursor == "" {
+			t.Fatalf("first page: %d items, cursor %q; want 200 and a cursor", len(page.Items), page.NextCursor)
+		}
+		rest := must(e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen, Limit: 200, Cursor: page.NextCursor}))(t)
+		if len(rest.Items) != 3 || rest.NextCursor != "" {
+			t.Fatalf("second page: %d items, cursor %q; want the last 3 and no cursor", len(rest.Items), rest.NextCursor)
+		}
+	})
+}

@@ -43,6 +43,7 @@ type batch struct {
 	events      []*sb.Event
 	loads       map[string]*sb.LoadDelta
 	loadOrder   []string
+	tk          *batchTickets // R-T1 … R-T4 (ticketbatch.go)
 }
 
 func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*batch, error) {
@@ -121,7 +122,7 @@ func (b *batch) prefetch(group []*arrival) error {
 	for _, c := range convs {
 		b.latest[sb.ContactChannel{ContactID: c.ContactID, ChannelID: c.ChannelID}] = c
 	}
-	return nil
+	return b.prefetchTickets(group)
 }
 
 // prefetchDuplicates remembers what earlier deliveries of these external
@@ -206,6 +207,9 @@ func (b *batch) flush() error {
 		return err
 	}
 	if err := tx.CreateDecisions(ctx, b.decisions); err != nil {
+		return err
+	}
+	if err := b.flushTickets(); err != nil {
 		return err
 	}
 	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))

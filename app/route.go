@@ -124,6 +124,7 @@ func (b *batch) newConversation(ch *sb.Channel, latest *sb.Conversation, contact
 	}
 	res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
 	c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
+	b.ticketFor(ch, c, m) // R-T1 … R-T4, before the events that show c
 	b.newConvs = append(b.newConvs, c)
 	b.isNew[c.ID] = true
 	b.latest[sb.ContactChannel{ContactID: contact.ID, ChannelID: ch.ID}] = c
@@ -159,6 +160,7 @@ func (b *batch) continueConversation(ch *sb.Channel, c *sb.Conversation, contact
 		b.addLoad(old, -1, zeroTime)
 		b.snap.Released(old, c.ChannelKind)
 		c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
+		b.ticketFollows(c) // R-T2
 		d = b.record(c, res, arr.Trigger)
 		if c.AssigneeID != "" {
 			b.loadUp(c)

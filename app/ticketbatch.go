@@ -68,7 +68,7 @@ func wantsTicket(ch *sb.Channel, meta json.RawMessage) bool {
 func (b *batch) prefetchTickets(group []*arrival) error {
 	want := false
 	for _, ar := range group {
-		want = want || wantsTicket(b.channels[ar.channelID], arrivalMeta(ar.in))
+		want = want || wantsTicket(b.channels[ar.channelID], ar.in.Meta)
 	}
 	if !want {
 		return nil
@@ -109,7 +109,7 @@ func (b *batch) prefetchTickets(group []*arrival) error {
 // account's limit (R-T3): then no ticket is created and nothing else
 // changes.
 func (b *batch) ticketFor(ch *sb.Channel, c *sb.Conversation, m *sb.Message) {
-	meta := messageMeta(m)
+	meta := m.Meta
 	if b.tk == nil || !wantsTicket(ch, meta) {
 		return
 	}
@@ -179,6 +179,16 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// ticketOnOpen gives a new conversation its ticket (R-T1 … R-T4); a
+// reopened one keeps the ticket it has, whose owner may follow (R-T2).
+func (b *batch) ticketOnOpen(ch *sb.Channel, c *sb.Conversation, m *sb.Message, created bool) {
+	if created {
+		b.ticketFor(ch, c, m)
+	} else {
+		b.ticketFollows(c)
+	}
 }
 
 // ticketFollows is R-T2 in the batch: a conversation routed afresh (R-V3)

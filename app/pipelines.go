@@ -152,7 +152,7 @@ func (s *Service) CreatePipeline(ctx context.Context, a Actor, in PipelineInput)
 		return nil, err
 	}
 	now := s.Now()
-	p := &sb.Pipeline{ID: s.newID(), AccountID: a.AccountID, Name: strings.TrimSpace(in.Name), CreatedAt: now, UpdatedAt: now}
+	p := &sb.Pipeline{AccountID: a.AccountID, Name: strings.TrimSpace(in.Name), CreatedAt: now, UpdatedAt: now}
 	var err error
 	if p.Stages, err = s.stages(op, nil, in.Stages); err != nil {
 		return nil, err
@@ -164,6 +164,7 @@ func (s *Service) CreatePipeline(ctx context.Context, a Actor, in PipelineInput)
 		if _, err := s.ensurePipelines(ctx, tx, a.AccountID); err != nil {
 			return err
 		}
+		p.ID = s.newID() // after the default one's: ids break ties of creation times
 		return tx.CreatePipeline(ctx, p)
 	})
 	if sb.IsKind(err, sb.Conflict) {

@@ -400,3 +400,71 @@ func TestPipelines(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestFormTickets(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		sales := must(e.svc.CreatePipeline(e.ctx, e.admin, app.PipelineInput{Name: "Sales", Stages: []app.StageInput{{Name: "Lead"}, {Name: "Won"}}}))(t)
+		form := e.ticketChannel(sb.KindForm, sb.RoutingRule{}, "Support", "Waiting")
+		submit := func(ch, email, meta string) *app.InboundResult {
+			t.Helper()
+			return must(e.svc.Inbound(e.ctx, e.admin, ch, app.InboundInput{Contact: app.InboundContact{Email: email}, Body: "form submission", Meta: json.RawMessage(meta)}))(t)
+		}
+		t.Run("R-T4 ticket fields name the ticket; hidden pipeline and stage override the channel's", func(t *testing.T) {
+			r := submit(form.ID, "f1@x.test", `{"fields":{"company":"Acme"},"ticket":{"name":"Quote for 50 chairs","description":"Delivery in May","pipeline":"Sales","stage":"Won"}}`)
+			k := e.ticket(r.Conversation.TicketID)
+			if k.Name != "Quote for 50 chairs" || k.Description != "Delivery in May" || k.PipelineID != sales.ID || k.StageID != sales.Stages[1].ID {
+				t.Fatalf("R-T4 ticket %+v", k)
+			}
+		})
+		t.Run("R-T4 without hidden fields the channel's pipeline and stage apply", func(t *testing.T) {
+			r := submit(form.ID, "f2@x.test", `{"ticket":{"name":"Just a name"}}`)
+			k := e.ticket(r.Conversation.TicketID)
+			support := must(e.svc.ListPipelines(e.ctx, e.admin))(t)[0]
+			if k.Name != "Just a name" || k.PipelineID != support.ID || k.StageID != stageNamed(support, "Waiting") {
+				t.Fatalf("ticket %+v", k)
+			}
+		})
+		t.Run("R-T4 a form's ticket fields create a ticket even with the channel setting off", func(t *testing.T) {
+			plainForm := e.channel(sb.KindForm, sb.RoutingRule{})
+			r := submit(plainForm.ID, "f3@x.test", `{"ticket":{"name":"From the form","pipeline":"`+sales.ID+`"}}`)
+			k := e.ticket(r.Conversation.TicketID)
+			if k.PipelineID != sales.ID || k.StageID != sales.Stages[0].ID {
+				t.Fatalf("ticket %+v", k)
+			}
+			if r := submit(plainForm.ID, "f4@x.test", `{"fields":{"x":"y"}}`); r.Conversation.TicketID != "" {
+				t.Fatal("a submission without ticket fields on a channel without the setting made a ticket")
+			}
+		})
+		t.Run("ticket fields only count on form channels", func(t *testing.T) {
+			mail := e.channel(sb.KindEmail, sb.RoutingRule{})
+			if r := submit(mail.ID, "f5@x.test", `{"ticket":{"name":"sneaky"}}`); r.Conversation.TicketID != "" {
+				t.Fatal("an email's meta made a ticket")
+			}
+		})
+	})
+}
+
+func TestTicketEventsReachTheLog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ch := e.ticketChannel(sb.KindEmail, sb.RoutingRule{}, "Support", "New")
+		r := e.inbound(ch.ID, "ev@x.test", "hello")
+		tc := e.events(sb.EventTicketCreated)
+		if len(tc) != 1 {
+			t.Fatalf("%d ticket.created events", len(tc))
+		}
+		var k sb.Ticket
+		if err := json.Unmarshal(tc[0].Data, &k); err != nil || k.ID != r.Conversation.TicketID {
+			t.Fatalf("ticket.created data %s (%v)", tc[0].Data, err)
+		}
+		all, _ := must2(e.svc.EventsSince(e.ctx, e.admin, 0, 1000))(t)
+		pos := map[string]int{}
+		for i, ev := range all {
+			if _, ok := pos[ev.Type]; !ok {
+				pos[ev.Type] = i
+			}
+		}
+		if pos[sb.EventTicketCreated] < pos[sb.EventConversationCreated] {
+			t.Fatal("ticket.created must follow conversation.created in the log")
+		}
+	})
+}

@@ -145,6 +145,18 @@ func (s *Service) ListPipelines(ctx context.Context, a Actor) ([]*sb.Pipeline, e
 	return ps, sb.Wrap(op, err)
 }
 
+// GetPipeline returns one of the account's pipelines. Any user may read it.
+func (s *Service) GetPipeline(ctx context.Context, a Actor, id string) (*sb.Pipeline, error) {
+	const op = "app.GetPipeline"
+	var p *sb.Pipeline
+	err := s.store.View(ctx, func(tx sb.Tx) error {
+		var err error
+		p, err = tx.Pipeline(ctx, a.AccountID, id)
+		return err
+	})
+	return p, sb.Wrap(op, err)
+}
+
 // CreatePipeline adds a pipeline with its ordered stages. Admins only.
 func (s *Service) CreatePipeline(ctx context.Context, a Actor, in PipelineInput) (*sb.Pipeline, error) {
 	const op = "app.CreatePipeline"

@@ -46,11 +46,31 @@ type TicketInput struct {
 // PipelineID moves the ticket to another pipeline, to StageID or that
 // pipeline's first stage.
 type TicketPatch struct {
-	Name        *string `json:"name,omitempty"`
-	Description *string `json:"description,omitempty"`
-	OwnerID     *string `json:"owner_id,omitempty"`
-	PipelineID  *string `json:"pipeline_id,omitempty"`
-	StageID     *string `json:"stage_id,omitempty"`
+	Name        *string  `json:"name,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	OwnerID     Optional `json:"owner_id"`
+	PipelineID  *string  `json:"pipeline_id,omitempty"`
+	StageID     *string  `json:"stage_id,omitempty"`
+}
+
+// Optional is a string patch field that tells absent from null: Set is
+// true when the field was given, null included (then Value is "").
+type Optional struct {
+	Set   bool
+	Value string
+}
+
+// Some returns a set Optional.
+func Some(v string) Optional { return Optional{Set: true, Value: v} }
+
+// UnmarshalJSON implements json.Unmarshaler; it runs only for a present
+// field.
+func (o *Optional) UnmarshalJSON(b []byte) error {
+	o.Set, o.Value = true, ""
+	if string(b) == "null" {
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
 }
 
 // TicketQuery selects a page of tickets. OwnerID "me" is the caller.
@@ -363,11 +383,11 @@ func (s *Service) UpdateTicket(ctx context.Context, a Actor, id string, p Ticket
 		if err := validateTicket(op, k); err != nil {
 			return err
 		}
-		if p.OwnerID != nil {
-			if err := checkTicketOwner(op, cfg, *p.OwnerID); err != nil {
+		if p.OwnerID.Set {
+			if err := checkTicketOwner(op, cfg, p.OwnerID.Value); err != nil {
 				return err
 			}
-			k.OwnerID, k.OwnerSetManually = *p.OwnerID, true
+			k.OwnerID, k.OwnerSetManually = p.OwnerID.Value, true
 		}
 		if err := s.moveTicket(ctx, tx, op, k, p); err != nil {
 			return err

@@ -174,7 +174,7 @@ func TestTicketOwnerFollowsAssignee(t *testing.T) {
 		})
 		t.Run("R-T2 an owner set by hand is kept", func(t *testing.T) {
 			r := e.inbound(ch.ID, "c3@x.test", "hello")
-			k := must(e.svc.UpdateTicket(e.ctx, ann, r.Conversation.TicketID, app.TicketPatch{OwnerID: &bob.UserID}))(t)
+			k := must(e.svc.UpdateTicket(e.ctx, ann, r.Conversation.TicketID, app.TicketPatch{OwnerID: app.Some(bob.UserID)}))(t)
 			if !k.OwnerSetManually || k.OwnerID != bob.UserID {
 				t.Fatalf("after PATCH owner: %+v", k)
 			}
@@ -184,7 +184,7 @@ func TestTicketOwnerFollowsAssignee(t *testing.T) {
 			}
 			none := ""
 			r2 := e.inbound(ch.ID, "c4@x.test", "hello")
-			must(e.svc.UpdateTicket(e.ctx, e.admin, r2.Conversation.TicketID, app.TicketPatch{OwnerID: &none}))(t)
+			must(e.svc.UpdateTicket(e.ctx, e.admin, r2.Conversation.TicketID, app.TicketPatch{OwnerID: app.Some(none)}))(t)
 			must(e.svc.Assign(e.ctx, ann, r2.Conversation.ID, app.AssignInput{UserID: &me}))(t)
 			if k := e.ticket(r2.Conversation.TicketID); k.OwnerID != "" {
 				t.Fatalf("R-T2: an owner cleared by hand stays cleared; owner %q", k.OwnerID)

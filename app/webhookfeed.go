@@ -32,6 +32,11 @@ import (
 const (
 	webhookFeedRescan = 10 * time.Second
 	webhookFeedBatch  = 500
+	// webhookFeedPause is the least time between two passes: under load
+	// every routing commit wakes the feed, and each pass is a write
+	// transaction of the account, so passes are gathered (at most ten a
+	// second) rather than run per commit.
+	webhookFeedPause = 100 * time.Millisecond
 )
 
 // webhookState is the service's webhook feed state.
@@ -114,6 +119,13 @@ func (s *Service) runWebhookFeed(ctx context.Context) {
 		for _, id := range pending {
 			if err := s.feedWebhooks(ctx, id); err != nil && ctx.Err() == nil {
 				s.log.Error("queueing webhook deliveries failed; retrying at the next rescan", "account_id", id, "err", err)
+			}
+		}
+		if len(pending) > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(webhookFeedPause):
 			}
 		}
 		select {

@@ -50,7 +50,7 @@ type nodeOpts struct {
 	backoff      time.Duration
 }
 
-func start(t *testing.T, dsn string, o nodeOpts) *node {
+func start(t testing.TB, dsn string, o nodeOpts) *node {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.DiscardHandler))
@@ -78,7 +78,7 @@ func (n *node) stop() {
 }
 
 // account sets up the first account and returns its admin and a channel.
-func account(t *testing.T, svc *app.Service) (app.Actor, string) {
+func account(t testing.TB, svc *app.Service) (app.Actor, string) {
 	t.Helper()
 	ctx := context.Background()
 	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "UTC", AdminEmail: "admin@acme.test", AdminName: "Ada", Password: "correct horse"})

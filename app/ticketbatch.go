@@ -138,7 +138,7 @@ func (b *batch) ticketFor(ch *sb.Channel, c *sb.Conversation, m *sb.Message) {
 			stageRef = ft.Stage
 		}
 		if n := strings.TrimSpace(ft.Name); n != "" {
-			name = clip(n, maxTicketName)
+			name = clipTicketText(n, maxTicketName)
 		}
 		description = ft.Description
 		if len(description) > maxTicketDescription {
@@ -165,16 +165,16 @@ func (b *batch) ticketFor(ch *sb.Channel, c *sb.Conversation, m *sb.Message) {
 // the first message.
 func ticketName(c *sb.Conversation, body string) string {
 	if s := strings.TrimSpace(c.Subject); s != "" {
-		return clip(s, maxTicketName)
+		return clipTicketText(s, maxTicketName)
 	}
 	if p := preview(body); p != "" {
-		return clip(p, 80)
+		return clipTicketText(p, 80)
 	}
 	return "Conversation " + c.ID
 }
 
-// clip cuts s to n runes, marking the cut.
-func clip(s string, n int) string {
+// clipTicketText cuts s to n runes, marking the cut.
+func clipTicketText(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -46,26 +46,26 @@ type TicketInput struct {
 // PipelineID moves the ticket to another pipeline, to StageID or that
 // pipeline's first stage.
 type TicketPatch struct {
-	Name        *string  `json:"name,omitempty"`
-	Description *string  `json:"description,omitempty"`
-	OwnerID     Optional `json:"owner_id"`
-	PipelineID  *string  `json:"pipeline_id,omitempty"`
-	StageID     *string  `json:"stage_id,omitempty"`
+	Name        *string        `json:"name,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	OwnerID     OptionalString `json:"owner_id"`
+	PipelineID  *string        `json:"pipeline_id,omitempty"`
+	StageID     *string        `json:"stage_id,omitempty"`
 }
 
-// Optional is a string patch field that tells absent from null: Set is
+// OptionalString is a string patch field that tells absent from null: Set is
 // true when the field was given, null included (then Value is "").
-type Optional struct {
+type OptionalString struct {
 	Set   bool
 	Value string
 }
 
-// Some returns a set Optional.
-func Some(v string) Optional { return Optional{Set: true, Value: v} }
+// SetString returns an OptionalString set to v.
+func SetString(v string) OptionalString { return OptionalString{Set: true, Value: v} }
 
 // UnmarshalJSON implements json.Unmarshaler; it runs only for a present
 // field.
-func (o *Optional) UnmarshalJSON(b []byte) error {
+func (o *OptionalString) UnmarshalJSON(b []byte) error {
 	o.Set, o.Value = true, ""
 	if string(b) == "null" {
 		return nil

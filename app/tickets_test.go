@@ -24,7 +24,7 @@ func (e *env) ticketChannel(kind sb.ChannelKind, rule sb.RoutingRule, pipeline, 
 func (e *env) events(typ string) []*sb.Event {
 	e.t.Helper()
 	var out []*sb.Event
-	all, _ := must2(e.svc.EventsSince(e.ctx, e.admin, 0, 1000))(e.t)
+	all, _ := mustTwo(e.svc.EventsSince(e.ctx, e.admin, 0, 1000))(e.t)
 	for _, ev := range all {
 		if ev.Type == typ {
 			out = append(out, ev)
@@ -33,7 +33,7 @@ func (e *env) events(typ string) []*sb.Event {
 	return out
 }
 
-func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
+func mustTwo[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
 	return func(t *testing.T) (A, B) {
 		t.Helper()
 		if err != nil {
@@ -174,7 +174,7 @@ func TestTicketOwnerFollowsAssignee(t *testing.T) {
 		})
 		t.Run("R-T2 an owner set by hand is kept", func(t *testing.T) {
 			r := e.inbound(ch.ID, "c3@x.test", "hello")
-			k := must(e.svc.UpdateTicket(e.ctx, ann, r.Conversation.TicketID, app.TicketPatch{OwnerID: app.Some(bob.UserID)}))(t)
+			k := must(e.svc.UpdateTicket(e.ctx, ann, r.Conversation.TicketID, app.TicketPatch{OwnerID: app.SetString(bob.UserID)}))(t)
 			if !k.OwnerSetManually || k.OwnerID != bob.UserID {
 				t.Fatalf("after PATCH owner: %+v", k)
 			}
@@ -184,7 +184,7 @@ func TestTicketOwnerFollowsAssignee(t *testing.T) {
 			}
 			none := ""
 			r2 := e.inbound(ch.ID, "c4@x.test", "hello")
-			must(e.svc.UpdateTicket(e.ctx, e.admin, r2.Conversation.TicketID, app.TicketPatch{OwnerID: app.Some(none)}))(t)
+			must(e.svc.UpdateTicket(e.ctx, e.admin, r2.Conversation.TicketID, app.TicketPatch{OwnerID: app.SetString(none)}))(t)
 			must(e.svc.Assign(e.ctx, ann, r2.Conversation.ID, app.AssignInput{UserID: &me}))(t)
 			if k := e.ticket(r2.Conversation.TicketID); k.OwnerID != "" {
 				t.Fatalf("R-T2: an owner cleared by hand stays cleared; owner %q", k.OwnerID)
@@ -302,7 +302,7 @@ func TestTicketsByHandAndVisibility(t *testing.T) {
 			if _, err := e.svc.GetTicket(e.ctx, bob, secret.Conversation.TicketID); !sb.IsKind(err, sb.NotFound) {
 				t.Fatalf("bob reads a hidden ticket: %v", err)
 			}
-			if _, err := e.svc.UpdateTicket(e.ctx, bob, secret.Conversation.TicketID, app.TicketPatch{StageID: ptr("Closed")}); !sb.IsKind(err, sb.NotFound) {
+			if _, err := e.svc.UpdateTicket(e.ctx, bob, secret.Conversation.TicketID, app.TicketPatch{StageID: tptr("Closed")}); !sb.IsKind(err, sb.NotFound) {
 				t.Fatalf("bob moves a hidden ticket: %v", err)
 			}
 			if got := ids(ann); !slices.Contains(got, secret.Conversation.TicketID) {
@@ -318,11 +318,11 @@ func TestTicketsByHandAndVisibility(t *testing.T) {
 			if k.PipelineID != sales.ID || k.StageID != sales.Stages[0].ID {
 				t.Fatalf("moved to %s/%s", k.PipelineID, k.StageID)
 			}
-			k = must(e.svc.UpdateTicket(e.ctx, bob, loose.ID, app.TicketPatch{StageID: ptr("won")}))(t)
+			k = must(e.svc.UpdateTicket(e.ctx, bob, loose.ID, app.TicketPatch{StageID: tptr("won")}))(t)
 			if k.StageID != sales.Stages[1].ID {
 				t.Fatalf("stage %s, want Won", k.StageID)
 			}
-			if _, err := e.svc.UpdateTicket(e.ctx, bob, loose.ID, app.TicketPatch{StageID: ptr("New")}); !sb.IsKind(err, sb.Invalid) {
+			if _, err := e.svc.UpdateTicket(e.ctx, bob, loose.ID, app.TicketPatch{StageID: tptr("New")}); !sb.IsKind(err, sb.Invalid) {
 				t.Fatalf("a stage of another pipeline: %v", err)
 			}
 		})
@@ -399,7 +399,7 @@ func TestPipelines(t *testing.T) {
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
+func tptr[T any](v T) *T { return &v }
 
 func TestFormTickets(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
@@ -456,7 +456,7 @@ func TestTicketEventsReachTheLog(t *testing.T) {
 		if err := json.Unmarshal(tc[0].Data, &k); err != nil || k.ID != r.Conversation.TicketID {
 			t.Fatalf("ticket.created data %s (%v)", tc[0].Data, err)
 		}
-		all, _ := must2(e.svc.EventsSince(e.ctx, e.admin, 0, 1000))(t)
+		all, _ := mustTwo(e.svc.EventsSince(e.ctx, e.admin, 0, 1000))(t)
 		pos := map[string]int{}
 		for i, ev := range all {
 			if _, ok := pos[ev.Type]; !ok {

@@ -53,12 +53,15 @@ var (
 	qStageTicketCounts = newQuery("stage_ticket_counts",
 		`SELECT stage_id, COUNT(*) FROM tickets WHERE account_id = $1 AND pipeline_id = $2 GROUP BY stage_id`)
 	// qFollowAssignees is R-T2: the (ticket, owner) pairs come as one
-	// parameter (pairList), the time last.
+	// parameter (pairList), the time last. (On SQLite, UPDATE … FROM the
+	// key list made the planner walk the account's tickets; the IN form
+	// probes the primary key per pair.)
 	qFollowAssignees = newDialectQuery("follow_assignees",
-		`UPDATE tickets SET owner_id = k.value->>1, updated_at = $3 FROM json_each($2) AS k
-		WHERE tickets.account_id = $1 AND tickets.id = k.value->>0
-			AND tickets.owner_id = '' AND tickets.owner_set_manually = FALSE
-		RETURNING tickets.id`,
+		`UPDATE tickets SET updated_at = $3,
+			owner_id = (SELECT k.value->>1 FROM json_each($2) AS k WHERE k.value->>0 = tickets.id)
+		WHERE account_id = $1 AND id IN (SELECT value->>0 FROM json_each($2))
+			AND owner_id = '' AND owner_set_manually = FALSE
+		RETURNING id`,
 		`UPDATE tickets SET owner_id = k.owner_id, updated_at = $4
 		FROM unnest($2::text[], $3::text[]) AS k (id, owner_id)
 		WHERE tickets.account_id = $1 AND tickets.id = k.id

@@ -34,7 +34,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer func() { r.mu.Unlock(); r.arrive <- struct{}{} }()
-		if err := verify(r.secret, req.Header.Get("Switchboard-Signature"), body); err != nil {
+		if err := verifyHookSignature(r.secret, req.Header.Get("Switchboard-Signature"), body); err != nil {
 			r.bad = append(r.bad, err.Error())
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -48,9 +48,9 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	return r
 }
 
-// verify is the recipe: t and v1 from the header, HMAC-SHA256 of
+// verifyHookSignature is the recipe: t and v1 from the header, HMAC-SHA256 of
 // "<t>.<raw body>" keyed with the secret, constant-time compare, fresh t.
-func verify(secret, header string, body []byte) error {
+func verifyHookSignature(secret, header string, body []byte) error {
 	var ts, sig string
 	for _, part := range strings.Split(header, ",") {
 		k, v, _ := strings.Cut(part, "=")

@@ -468,3 +468,33 @@ func TestTicketEventsReachTheLog(t *testing.T) {
 		}
 	})
 }
+
+// TestTicketOwnerFollowsReopen: a conversation that was unassigned when
+// it closed, reopened by a reply in its thread and routed then, gives its
+// ticket that first assignee — inside the routing batch (R-T2).
+func TestTicketOwnerFollowsReopen(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ann := e.agent("ann", 0)
+		must(e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Away}))(t)
+		ch := e.ticketChannel(sb.KindEmail, specific(ann), "Support", "New")
+		r := e.inbound(ch.ID, "re@x.test", "first")
+		if r.Conversation.AssigneeID != "" {
+			t.Fatalf("ann is away; assigned to %q", r.Conversation.AssigneeID)
+		}
+		must(e.svc.SetOpen(e.ctx, e.admin, r.Conversation.ID, false))(t)
+		must(e.svc.SetStatus(e.ctx, ann, "me", app.StatusInput{Status: sb.Available}))(t)
+		if k := e.ticket(r.Conversation.TicketID); k.OwnerID != "" {
+			t.Fatalf("closed conversation's ticket got owner %q", k.OwnerID)
+		}
+		again := must(e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "re@x.test"}, Body: "still broken", ConversationID: r.Conversation.ID}))(t)
+		if again.Conversation.ID != r.Conversation.ID || again.Conversation.AssigneeID != ann.UserID {
+			t.Fatalf("reopened conversation %+v", again.Conversation)
+		}
+		if k := e.ticket(r.Conversation.TicketID); k.OwnerID != ann.UserID {
+			t.Fatalf("R-T2: after the reopened conversation was routed to ann the owner is %q", k.OwnerID)
+		}
+		if n := len(e.events(sb.EventTicketCreated)); n != 1 {
+			t.Fatalf("R-T1: %d tickets for one conversation", n)
+		}
+	})
+}

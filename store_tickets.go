@@ -66,7 +66,7 @@ type TicketFilter struct {
 type TicketLimits struct {
 	AccountID    string    `json:"account_id"`
 	ContactLimit int       `json:"contact_limit"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
 }
 
 // ConversationFlag marks a conversation with something a person should

@@ -117,7 +117,7 @@ type TicketsTx interface {
 	UpdateTicket(ctx context.Context, t *Ticket) error
 	Ticket(ctx context.Context, accountID, id string) (*Ticket, error)
 	// Tickets lists what f selects, newest first (ties by id, descending).
-	// Limit <= 0 means 50; at most 200.
+	// Limit <= 0 means 50; at most 500.
 	Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error)
 	// ContactTicketCounts returns how many tickets each of the contacts
 	// has; contacts without tickets are absent.

@@ -67,6 +67,6 @@ type WebhooksTx interface {
 	// CreateWebhookDelivery records an attempt, generating its ID if empty.
 	CreateWebhookDelivery(ctx context.Context, d *WebhookDelivery) error
 	// WebhookDeliveries lists a webhook's attempts, newest first, after
-	// the cursor (created-at, id) if set. Limit <= 0 means 50; at most 200.
+	// the cursor (created-at, id) if set. Limit <= 0 means 50; at most 500.
 	WebhookDeliveries(ctx context.Context, accountID, webhookID string, afterCreated time.Time, afterID string, limit int) ([]*WebhookDelivery, error)
 }

@@ -498,3 +498,26 @@ func TestTicketOwnerFollowsReopen(t *testing.T) {
 		}
 	})
 }
+
+// TestTicketPagesOf200: a full page of 200 still says that more follow.
+func TestTicketPagesOf200(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ps := must(e.svc.ListPipelines(e.ctx, e.admin))(t)
+		var ks []*sb.Ticket
+		for i := range 205 {
+			ks = append(ks, &sb.Ticket{AccountID: e.admin.AccountID, PipelineID: ps[0].ID, StageID: ps[0].Stages[0].ID,
+				Name: fmt.Sprint("t", i), CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()})
+		}
+		if err := e.store.Update(e.ctx, e.admin.AccountID, func(tx sb.Tx) error { return tx.CreateTickets(e.ctx, ks) }); err != nil {
+			t.Fatal(err)
+		}
+		p := must(e.svc.ListTickets(e.ctx, e.admin, app.TicketQuery{Limit: 200}))(t)
+		if len(p.Items) != 200 || p.NextCursor == "" {
+			t.Fatalf("first page: %d items, cursor %q", len(p.Items), p.NextCursor)
+		}
+		p2 := must(e.svc.ListTickets(e.ctx, e.admin, app.TicketQuery{Limit: 200, Cursor: p.NextCursor}))(t)
+		if len(p2.Items) != 5 || p2.NextCursor != "" {
+			t.Fatalf("second page: %d items, cursor %q", len(p2.Items), p2.NextCursor)
+		}
+	})
+}

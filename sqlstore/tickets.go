@@ -12,10 +12,11 @@ import (
 // Tickets, pipelines, the account's ticket limits and conversation flags
 // (R-T1 … R-T4).
 
-// Page sizes of ticket lists.
+// Page sizes of ticket lists. The API's pages hold at most 200; callers
+// ask for one more row to know whether another page follows.
 const (
 	ticketsDefaultLimit = 50
-	ticketsMaxLimit     = 200
+	ticketsMaxLimit     = 500
 )
 
 const pipelineColumns = `id, account_id, name, stages, created_at, updated_at`
@@ -190,7 +191,7 @@ func (t *tx) Ticket(ctx context.Context, accountID, id string) (*sb.Ticket, erro
 
 // Tickets lists the tickets f selects, newest first (ties by id,
 // descending), after the cursor if set. f.Limit <= 0 means 50; at most
-// 200. A non-nil f.InboxIDs keeps the tickets of those inboxes and those
+// 500. A non-nil f.InboxIDs keeps the tickets of those inboxes and those
 // without an inbox.
 func (t *tx) Tickets(ctx context.Context, f sb.TicketFilter) ([]*sb.Ticket, error) {
 	const op, what = "sqlstore.Tickets", "tickets"

@@ -11,10 +11,11 @@ import (
 
 // Outbound webhooks: subscriptions and their delivery attempts (R-X8).
 
-// Page sizes of delivery lists.
+// Page sizes of delivery lists (the API's pages hold at most 200; callers
+// ask for one more row to know whether another page follows).
 const (
 	deliveriesDefaultLimit = 50
-	deliveriesMaxLimit     = 200
+	deliveriesMaxLimit     = 500
 )
 
 const webhookColumns = `id, account_id, url, events, secret, active, event_cursor, created_at, updated_at`
@@ -190,7 +191,7 @@ func (t *tx) CreateWebhookDelivery(ctx context.Context, d *sb.WebhookDelivery) e
 
 // WebhookDeliveries lists the webhook's delivery attempts, newest first
 // (ties by id, descending), after the cursor (afterCreated, afterID) when
-// either is set. limit <= 0 means 50; at most 200.
+// either is set. limit <= 0 means 50; at most 500.
 func (t *tx) WebhookDeliveries(ctx context.Context, accountID, webhookID string, afterCreated time.Time, afterID string, n int) ([]*sb.WebhookDelivery, error) {
 	before := int64(math.MaxInt64)
 	if !afterCreated.IsZero() || afterID != "" {

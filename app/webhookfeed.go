@@ -158,8 +158,25 @@ func (s *Service) rescanWebhooks(ctx context.Context) {
 }
 
 // feedWebhooks queues the account's undelivered events for its active
-// subscriptions, in transactions of up to webhookFeedBatch events.
+// subscriptions, in transactions of up to webhookFeedBatch events. A read
+// first checks that there is something to queue, so that idle rescans do
+// not take the account's lock.
 func (s *Service) feedWebhooks(ctx context.Context, accountID string) error {
+	behind := false
+	err := s.store.View(ctx, func(tx sb.Tx) error {
+		hooks, err := tx.Webhooks(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		last, err := tx.LastEventID(ctx, accountID)
+		for _, w := range hooks {
+			behind = behind || (w.Active && w.Cursor < last)
+		}
+		return err
+	})
+	if err != nil || !behind {
+		return err
+	}
 	for {
 		var more bool
 		queued := 0

@@ -176,7 +176,7 @@ func TestWebhooksAPI(t *testing.T) {
 		})
 		t.Run("R-X8 deliveries and their answers are visible", func(t *testing.T) {
 			res := e.inbound(t, ch, "carla@x.test", "w-1")
-			deadline := time.Now().Add(10 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			var ds app.Page[*sb.WebhookDelivery]
 			for {
 				e.want(t, http.StatusOK, "GET", "/api/v1/webhooks/"+hook.ID+"/deliveries?limit=10", e.admin, nil).into(t, &ds)

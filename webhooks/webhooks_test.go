@@ -178,7 +178,7 @@ func (r *receiver) check(header string, body []byte) error {
 // wait waits until cond holds over what the receiver got.
 func (r *receiver) wait(t *testing.T, what string, cond func(got []delivery) bool) []delivery {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		r.mu.Lock()
 		got := append([]delivery(nil), r.got...)
@@ -261,7 +261,7 @@ func TestDeliverySignedAndRetried(t *testing.T) {
 		})
 		t.Run("R-X8 every attempt is visible with the receiver's answer", func(t *testing.T) {
 			var ds []*sb.WebhookDelivery
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			for {
 				p, err := n.svc.WebhookDeliveries(ctx, admin, w.ID, "", 50)
 				if err != nil {
@@ -310,7 +310,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.wait(t, "three attempts", func(got []delivery) bool { return len(got) >= 3 })
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var jobs []*sb.Job
 			err := n.st.View(ctx, func(tx sb.Tx) error {
@@ -437,7 +437,7 @@ func TestPrivateAddresses(t *testing.T) {
 			if _, err := n.svc.Inbound(ctx, admin, ch, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "hello"}); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(30 * time.Second)
 			for {
 				p, err := n.svc.WebhookDeliveries(ctx, admin, w.ID, "", 0)
 				if err != nil {

@@ -94,6 +94,19 @@ func TestTicketsAPI(t *testing.T) {
 			e.wantErr(t, http.StatusBadRequest, "unknown_field", "title", "POST", "/api/v1/tickets", bob, map[string]any{"title": "x"})
 			e.wantErr(t, http.StatusNotFound, "not_found", "", "GET", "/api/v1/tickets/nope", bob, nil)
 		})
+		t.Run("R-T4 a form submission's ticket fields make its ticket", func(t *testing.T) {
+			form := e.channel(t, inbox, "form", nil)
+			var res app.InboundResult
+			e.want(t, http.StatusCreated, "POST", "/api/v1/channels/"+form+"/inbound", e.admin, map[string]any{
+				"contact": map[string]any{"email": "form@x.test"}, "body": "Name: Fay\nCompany: Acme",
+				"meta": map[string]any{"ticket": map[string]any{"name": "Demo request", "description": "10 seats", "pipeline": "Support", "stage": "Waiting"}},
+			}).into(t, &res)
+			var k sb.Ticket
+			e.want(t, http.StatusOK, "GET", "/api/v1/tickets/"+res.Conversation.TicketID, e.admin, nil).into(t, &k)
+			if k.Name != "Demo request" || k.Description != "10 seats" || k.StageID != support.Stages[1].ID {
+				t.Fatalf("R-T4 ticket %+v", k)
+			}
+		})
 		t.Run("R-T3 the limit flags the conversation, visible through the API", func(t *testing.T) {
 			e.wantErr(t, http.StatusForbidden, "admin_required", "", "PATCH", "/api/v1/ticket-settings", ann, map[string]any{"contact_limit": 1})
 			var l sb.TicketLimits

@@ -127,8 +127,8 @@ type TicketsTx interface {
 	StageTicketCounts(ctx context.Context, accountID, pipelineID string) (map[string]int, error)
 	// FollowAssignees sets each ticket's owner to the given one where the
 	// ticket has no owner and its owner was not set manually (R-T2), and
-	// returns the ids of the tickets it changed. One statement.
-	FollowAssignees(ctx context.Context, accountID string, owners []TicketOwner, at time.Time) ([]string, error)
+	// returns the tickets it changed, as they are now. One statement.
+	FollowAssignees(ctx context.Context, accountID string, owners []TicketOwner, at time.Time) ([]*Ticket, error)
 
 	// TicketLimits returns the account's ticket settings; NotFound if they
 	// were never set (the app's defaults apply).

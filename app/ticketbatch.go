@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -224,8 +225,17 @@ func (b *batch) flushTickets() error {
 		return err
 	}
 	if len(tk.follow) > 0 {
-		if _, err := b.tx.FollowAssignees(b.ctx, b.accountID, tk.follow, b.now); err != nil {
+		changed, err := b.tx.FollowAssignees(b.ctx, b.accountID, tk.follow, b.now)
+		if err != nil {
 			return err
+		}
+		slices.SortFunc(changed, func(x, y *sb.Ticket) int { return strings.Compare(x.ID, y.ID) })
+		for _, k := range changed {
+			e, err := ticketEvent(k, sb.EventTicketUpdated, b.now)
+			if err != nil {
+				return err
+			}
+			tk.events = append(tk.events, e)
 		}
 	}
 	b.events = append(b.events, tk.events...)

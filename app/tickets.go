@@ -127,14 +127,12 @@ func (s *Service) ticketFollowsAssignee(ctx context.Context, tx sb.Tx, c *sb.Con
 		return nil
 	}
 	changed, err := tx.FollowAssignees(ctx, c.AccountID, []sb.TicketOwner{{TicketID: c.TicketID, OwnerID: c.AssigneeID}}, s.Now())
-	if err != nil || len(changed) == 0 {
-		return err
+	for _, k := range changed {
+		if err == nil {
+			err = s.appendTicketEvent(ctx, tx, k, sb.EventTicketUpdated)
+		}
 	}
-	k, err := tx.Ticket(ctx, c.AccountID, c.TicketID)
-	if err != nil {
-		return err
-	}
-	return s.appendTicketEvent(ctx, tx, k, sb.EventTicketUpdated)
+	return err
 }
 
 // ListTickets returns tickets newest first, only those the actor may see

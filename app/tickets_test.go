@@ -493,6 +493,9 @@ func TestTicketOwnerFollowsReopen(t *testing.T) {
 		if k := e.ticket(r.Conversation.TicketID); k.OwnerID != ann.UserID {
 			t.Fatalf("R-T2: after the reopened conversation was routed to ann the owner is %q", k.OwnerID)
 		}
+		if up := e.events(sb.EventTicketUpdated); len(up) != 1 || up[0].UserID != ann.UserID {
+			t.Fatalf("ticket.updated events %+v, want one owned by ann", up)
+		}
 		if n := len(e.events(sb.EventTicketCreated)); n != 1 {
 			t.Fatalf("R-T1: %d tickets for one conversation", n)
 		}

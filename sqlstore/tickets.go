@@ -62,12 +62,12 @@ var (
 			owner_id = (SELECT k.value->>1 FROM json_each($2) AS k WHERE k.value->>0 = tickets.id)
 		WHERE account_id = $1 AND id IN (SELECT value->>0 FROM json_each($2))
 			AND owner_id = '' AND owner_set_manually = FALSE
-		RETURNING id`,
+		RETURNING `+ticketColumns,
 		`UPDATE tickets SET owner_id = k.owner_id, updated_at = $4
 		FROM unnest($2::text[], $3::text[]) AS k (id, owner_id)
 		WHERE tickets.account_id = $1 AND tickets.id = k.id
 			AND tickets.owner_id = '' AND tickets.owner_set_manually = FALSE
-		RETURNING tickets.id`)
+		RETURNING `+qualified("tickets", ticketColumns))
 
 	qTicketLimits = newQuery("ticket_limits",
 		`SELECT account_id, contact_limit, updated_at FROM ticket_limits WHERE account_id = $1`)
@@ -278,11 +278,11 @@ func (t *tx) counts(ctx context.Context, op, what string, out map[string]int, q 
 
 // FollowAssignees gives each listed ticket the listed owner where it has
 // none and its owner was not set manually (R-T2), in one statement, and
-// returns the ids of the tickets it changed.
-func (t *tx) FollowAssignees(ctx context.Context, accountID string, owners []sb.TicketOwner, at time.Time) ([]string, error) {
+// returns the tickets it changed, as they are now, in no particular order.
+func (t *tx) FollowAssignees(ctx context.Context, accountID string, owners []sb.TicketOwner, at time.Time) ([]*sb.Ticket, error) {
 	const op, what = "sqlstore.FollowAssignees", "tickets"
 	if len(owners) == 0 {
-		return []string{}, nil
+		return []*sb.Ticket{}, nil
 	}
 	owners = lastOfEach(owners, func(o sb.TicketOwner) string { return o.TicketID })
 	pairs, err := t.pairList(len(owners), func(i int) (string, string) { return owners[i].TicketID, owners[i].OwnerID })
@@ -290,20 +290,16 @@ func (t *tx) FollowAssignees(ctx context.Context, accountID string, owners []sb.
 		return nil, t.classify(op, err, what)
 	}
 	args := append(append([]any{accountID}, pairs...), micros(at))
-	rows, err := t.query(ctx, qFollowAssignees.of(t), args...)
-	if err != nil {
-		return nil, t.classify(op, err, what)
+	return list(ctx, t, op, what, scanTicket, qFollowAssignees.of(t), args...)
+}
+
+// qualified prefixes each of the comma-separated columns with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
 	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, t.classify(op, err, what)
-		}
-		ids = append(ids, id)
-	}
-	return ids, t.classify(op, rows.Err(), what)
+	return strings.Join(cols, ", ")
 }
 
 // TicketLimits returns the account's ticket settings; NotFound if they

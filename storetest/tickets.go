@@ -163,7 +163,7 @@ func testTicketCountsAndFollow(t *testing.T, f *fixture) {
 		{AccountID: a, PipelineID: p.ID, StageID: "st-Closed", Name: "left alone", ContactID: c2.ID, CreatedAt: base},
 	}
 	f.update(a, func(tx sb.Tx) error { return tx.CreateTickets(f.ctx, ts) })
-	var changed []string
+	var changed []*sb.Ticket
 	f.update(a, func(tx sb.Tx) error {
 		byContact, err := tx.ContactTicketCounts(f.ctx, a, []string{w.contact.ID, c2.ID, "nobody"})
 		must(t, "ContactTicketCounts", err)
@@ -177,7 +177,9 @@ func testTicketCountsAndFollow(t *testing.T, f *fixture) {
 		}, at(3))
 		return err
 	})
-	diff(t, "FollowAssignees changed", []string{ts[0].ID}, changed)
+	if len(changed) != 1 || changed[0].ID != ts[0].ID || changed[0].OwnerID != w.user.ID || !changed[0].UpdatedAt.Equal(us(at(3))) || changed[0].Name != "no owner" {
+		t.Errorf("FollowAssignees returned %+v, want ticket %q as it is now", changed, ts[0].ID)
+	}
 	f.view(func(tx sb.Tx) error {
 		for i, want := range []string{w.user.ID, "", "someone", ""} {
 			got, err := tx.Ticket(f.ctx, a, ts[i].ID)

@@ -49,8 +49,14 @@ type ConversationFilter struct {
 	// Cursor: continue after this position (exclusive).
 	AfterActivity time.Time
 	AfterID       string
-	Limit         int
+	// Limit bounds the page: default 50, at most MaxConversationsLimit.
+	Limit int
 }
+
+// MaxConversationsLimit is the largest page Conversations and
+// WaitingConversations return: above the API's largest page plus the one
+// row that tells whether another page follows, and the backlog drain's scan.
+const MaxConversationsLimit = 1000
 
 // ExternalKey identifies an inbound message by its channel's external id.
 type ExternalKey struct {
@@ -78,6 +84,8 @@ type Tx interface {
 	JobTx
 	WebTx
 	RoutingTx
+	TicketsTx
+	WebhooksTx
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

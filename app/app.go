@@ -68,6 +68,7 @@ type Service struct {
 
 	jobs     jobQueue
 	outbound map[sb.ChannelKind]Outbound
+	hooks    webhookState // R-X8 (webhookfeed.go)
 
 	started atomic.Bool
 	wg      sync.WaitGroup
@@ -140,6 +141,7 @@ func (s *Service) Start(ctx context.Context) {
 	go func() { defer s.wg.Done(); s.runBatcher(ctx) }()
 	go func() { defer s.wg.Done(); s.runDrainTicker(ctx) }()
 	go func() { defer s.wg.Done(); s.runJobs(ctx) }()
+	s.wg.Go(func() { s.runWebhookFeed(ctx) }) // R-X8
 }
 
 // Close stops the background work, failing arrivals still queued with

@@ -123,3 +123,31 @@ func requireWeightsAdmin(op string, a Actor) error { return requireAdmin(op, a) 
 // requireSimulate: the dry run (R-X6) reads every user's roster and the
 // account's recorded traffic, so it is for admins only.
 func requireSimulate(op string, a Actor) error { return requireAdmin(op, a) }
+
+// canSeeTicket is R-I4 for tickets: a ticket of a conversation is visible
+// to whoever sees the conversation's inbox, a ticket without one to the
+// whole account; admins see every ticket.
+func canSeeTicket(a Actor, k *sb.Ticket, inboxes map[string]*sb.Inbox, teams map[string]*sb.Team) bool {
+	if a.IsAdmin() || k.InboxID == "" {
+		return true
+	}
+	in, ok := inboxes[k.InboxID]
+	return ok && canSeeInbox(a, in, teams)
+}
+
+// requireTicket hides tickets the actor may not see: to them they do not
+// exist (R-I4).
+func requireTicket(op string, a Actor, k *sb.Ticket, inboxes map[string]*sb.Inbox, teams map[string]*sb.Team) error {
+	if !canSeeTicket(a, k, inboxes, teams) {
+		return sb.E(op, sb.NotFound, "not_found", "no such ticket")
+	}
+	return nil
+}
+
+// requirePipelineAdmin: pipelines, stages and the ticket limit (R-T3) are
+// account configuration. Any user may create and work tickets.
+func requirePipelineAdmin(op string, a Actor) error { return requireAdmin(op, a) }
+
+// requireWebhookAdmin: outbound webhooks (R-X8) send the account's data
+// elsewhere, so only admins see or change them.
+func requireWebhookAdmin(op string, a Actor) error { return requireAdmin(op, a) }

@@ -45,6 +45,7 @@ type batch struct {
 	jobs        []*sb.Job
 	loads       map[string]*sb.LoadDelta
 	loadOrder   []string
+	tk          *batchTickets // R-T1 … R-T4 (ticketbatch.go)
 }
 
 func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*batch, error) {
@@ -135,7 +136,7 @@ func (b *batch) prefetch(group []*arrival) error {
 	for _, c := range convs {
 		b.latest[sb.ContactChannel{ContactID: c.ContactID, ChannelID: c.ChannelID}] = c
 	}
-	return nil
+	return b.prefetchTickets(group)
 }
 
 // prefetchDuplicates remembers what earlier deliveries of these external
@@ -220,6 +221,9 @@ func (b *batch) flush() error {
 		return err
 	}
 	if err := tx.CreateDecisions(ctx, b.decisions); err != nil {
+		return err
+	}
+	if err := b.flushTickets(); err != nil {
 		return err
 	}
 	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))

@@ -425,6 +425,9 @@ func (s *Service) assign(ctx context.Context, tx sb.Tx, c *sb.Conversation, user
 	if err := tx.UpdateConversation(ctx, c); err != nil {
 		return err
 	}
+	if err := s.ticketFollowsAssignee(ctx, tx, c); err != nil { // R-T2
+		return err
+	}
 	if d != nil {
 		if err := tx.CreateDecision(ctx, d); err != nil {
 			return err

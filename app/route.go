@@ -159,6 +159,7 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 func (b *batch) routeOpened(ch *sb.Channel, c *sb.Conversation, m *sb.Message, arr routing.Arrival, opened string) (*InboundResult, error) {
 	res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
 	c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
+	b.ticketOnOpen(ch, c, m, opened == sb.EventConversationCreated) // R-T1 … R-T4, before the events that show c
 	d := b.record(c, res, arr.Trigger)
 	if c.AssigneeID != "" {
 		b.loadUp(c)
@@ -193,6 +194,7 @@ func (b *batch) continueConversation(ch *sb.Channel, c *sb.Conversation, contact
 		b.addLoad(old, -1, zeroTime)
 		b.snap.Released(old, c.ChannelKind)
 		c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
+		b.ticketFollows(c) // R-T2
 		d = b.record(c, res, arr.Trigger)
 		if c.AssigneeID != "" {
 			b.loadUp(c)

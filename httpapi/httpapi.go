@@ -151,4 +151,23 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("GET /api/v1/conversations/{id}/routing", s.authed(s.routingRecord))
 
 	m.Handle("GET /api/v1/events", s.authed(s.events))
+
+	m.Handle("GET /api/v1/tickets", s.authed(s.listTickets))
+	m.Handle("POST /api/v1/tickets", s.authed(s.createTicket))
+	m.Handle("GET /api/v1/tickets/{id}", s.authed(s.getTicket))
+	m.Handle("PATCH /api/v1/tickets/{id}", s.authed(s.updateTicket))
+	m.Handle("GET /api/v1/pipelines", s.authed(s.listPipelines))
+	m.Handle("POST /api/v1/pipelines", s.authed(s.createPipeline))
+	m.Handle("GET /api/v1/pipelines/{id}", s.authed(s.getPipeline))
+	m.Handle("PATCH /api/v1/pipelines/{id}", s.authed(s.updatePipeline))
+	m.Handle("GET /api/v1/ticket-settings", s.authed(s.getTicketSettings))
+	m.Handle("PATCH /api/v1/ticket-settings", s.authed(s.updateTicketSettings))
+	m.Handle("GET /api/v1/conversations/{id}/flags", s.authed(s.conversationFlags))
+
+	m.Handle("GET /api/v1/webhooks", s.authed(s.listWebhooks))
+	m.Handle("POST /api/v1/webhooks", s.authed(s.createWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}", s.authed(s.getWebhook))
+	m.Handle("PATCH /api/v1/webhooks/{id}", s.authed(s.updateWebhook))
+	m.Handle("DELETE /api/v1/webhooks/{id}", s.authed(s.deleteWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.authed(s.listWebhookDeliveries))
 }

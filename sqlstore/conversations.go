@@ -11,7 +11,7 @@ import (
 // Page sizes of conversation lists.
 const (
 	conversationsDefaultLimit = 50
-	conversationsMaxLimit     = 1000 // above the API's 200 + 1 (is there a next page?) and the drain's scan
+	conversationsMaxLimit     = sb.MaxConversationsLimit
 )
 
 const conversationColumns = `id, account_id, inbox_id, channel_id, channel_kind, contact_id,

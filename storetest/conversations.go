@@ -148,12 +148,12 @@ func testConversationPaging(t *testing.T, f *fixture) {
 		}
 		return nil
 	})
-	add(90)
+	add(891)
 	f.view(func(tx sb.Tx) error {
-		p, err := tx.Conversations(f.ctx, sb.ConversationFilter{AccountID: a, Limit: 1000})
+		p, err := tx.Conversations(f.ctx, sb.ConversationFilter{AccountID: a, Limit: 5000})
 		must(t, "Conversations", err)
-		if len(p) != 200 {
-			t.Errorf("page with Limit 1000: %d conversations, want the maximum, 200", len(p))
+		if len(p) != sb.MaxConversationsLimit {
+			t.Errorf("page with Limit 5000: %d conversations, want the maximum, %d", len(p), sb.MaxConversationsLimit)
 		}
 		return nil
 	})

@@ -12,6 +12,7 @@ import (
 var everyFlag = []string{
 	"db", "http", "smtp", "demo", "max-body-bytes", "shutdown-timeout", "log-format", "log-level",
 	"url", "email", "password", "agents", "clients", "requests", "duration", "kind", "json", "allow-remote",
+	"webhooks-allow-private",
 }
 
 func TestHelpListsEveryFlagWithItsEnvTwin(t *testing.T) {

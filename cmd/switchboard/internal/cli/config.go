@@ -39,6 +39,9 @@ type Config struct {
 	Demo            bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	// WebhooksAllowPrivate lets outbound webhooks reach loopback and
+	// private addresses (R-X8; off against request forgery).
+	WebhooksAllowPrivate bool
 
 	// load
 	URL         string
@@ -93,6 +96,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with a demo account and print its login")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let outbound webhooks reach loopback and private network addresses (off: refused, against request forgery)")
 	c.logFlags(fs)
 }
 

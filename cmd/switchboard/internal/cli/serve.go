@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-dev/switchboard/httpapi"
 	"github.com/switchboard-dev/switchboard/sqlstore"
 	"github.com/switchboard-dev/switchboard/web"
+	"github.com/switchboard-dev/switchboard/webhooks"
 )
 
 // Timeouts of the HTTP server. Writes get their deadline per request (see
@@ -50,6 +51,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 
 	reg, metrics := newRegistry()
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
+	webhooks.Register(svc, webhooks.Config{AllowPrivate: cfg.WebhooksAllowPrivate, Logger: log}) // R-X8
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))

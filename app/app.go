@@ -53,6 +53,7 @@ type Service struct {
 	rnd           *rand.Rand // used only by the batcher goroutine and under rndMu elsewhere
 	rndMu         sync.Mutex
 
+	hooks   kindHooks // channel adapters' config checks and close hooks (chat.go)
 	tokens  tokenCache
 	snaps   snapCache
 	touchMu sync.Mutex

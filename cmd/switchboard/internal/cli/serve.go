@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/demo"
 	"github.com/switchboard-dev/switchboard/httpapi"
 	"github.com/switchboard-dev/switchboard/sqlstore"
+	"github.com/switchboard-dev/switchboard/widget"
 )
 
 // Timeouts of the HTTP server. Writes get their deadline per request (see
@@ -49,6 +50,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 
 	reg, metrics := newRegistry()
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
+	chat := widget.New(widget.Options{App: svc, Logger: log}) // registers its hooks before Start
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -67,6 +69,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
 		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Extra: chat.Mount,
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),

@@ -189,6 +189,7 @@ func TestRoutingThroughTheWidget(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			forEachDB(t, func(t *testing.T, dsn string) { sc.run(t, newEnv(t, dsn)) })
 		})
 	}

@@ -18,6 +18,7 @@ const (
 	TriggerBacklogDrain    = "backlog_drain"    // a user became available or freed capacity (R-X2)
 	TriggerManual          = "manual"           // a person assigned it (R-M2, R-M4)
 	TriggerReplyAssign     = "reply"            // a person replied to an unassigned conversation (R-M3)
+	TriggerReplyTimer      = "reply_timer"      // the assignee did not reply in time (R-X3)
 )
 
 // Reasons a candidate is dropped (R-A12). Stable strings: the web page and

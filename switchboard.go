@@ -188,6 +188,11 @@ type RoutingRule struct {
 	// AtCapacity is the chat channel's behaviour when every candidate is at
 	// capacity (R-A10): waiting_message, hide_launcher or none.
 	AtCapacity string `json:"at_capacity,omitempty"`
+	// ReplyTimerMinutes is R-X3: if the assignee of a routed conversation
+	// has not replied within this many minutes, it is routed again to the
+	// next candidate (excluding those already tried), then left
+	// unassigned with a notification to the team. 0 means off.
+	ReplyTimerMinutes int `json:"reply_timer_minutes,omitempty"`
 }
 
 // AvailableOnly returns R-A7's switch, defaulting to true.
@@ -274,7 +279,22 @@ type Message struct {
 	Body           string    `json:"body"`
 	ExternalID     string    `json:"external_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// Meta is the channel's own data about the message as JSON: email
+	// headers and attachments, a form's hidden fields, a call's details.
+	Meta json.RawMessage `json:"meta,omitempty"`
+	// Delivery is an outgoing reply's state: DeliveryQueued, DeliverySent
+	// or DeliveryFailed (with DeliveryDetail saying why); empty for
+	// messages that are not sent anywhere.
+	Delivery       string `json:"delivery,omitempty"`
+	DeliveryDetail string `json:"delivery_detail,omitempty"`
 }
+
+// Delivery states of an outgoing message.
+const (
+	DeliveryQueued = "queued"
+	DeliverySent   = "sent"
+	DeliveryFailed = "failed"
+)
 
 // Token is a bearer credential. Only its SHA-256 hash is stored.
 type Token struct {

@@ -271,6 +271,9 @@ func (cfg *accountConfig) checkRule(op string, c *sb.Channel, inbox *sb.Inbox) e
 	default:
 		return sb.Invalidf(op, "routing.at_capacity", "routing.at_capacity must be waiting_message, hide_launcher or none")
 	}
+	if r.ReplyTimerMinutes < 0 || r.ReplyTimerMinutes > maxReplyTimerMinutes {
+		return sb.Invalidf(op, "routing.reply_timer_minutes", "routing.reply_timer_minutes must be between 0 (off) and %d (a week)", maxReplyTimerMinutes)
+	}
 	r.UserIDs, r.TeamIDs = dedupe(r.UserIDs), dedupe(r.TeamIDs)
 	if r.Enabled && r.Mode == sb.ModeSpecific && len(r.UserIDs)+len(r.TeamIDs) == 0 {
 		return sb.Invalidf(op, "routing.user_ids", "specific routing needs at least one user or team")

@@ -117,6 +117,9 @@ func (d *drainer) give(c *sb.Conversation, userID string) error {
 		return err
 	}
 	d.snap.Assigned(userID, c.ChannelKind)
+	if ch := d.channels[c.ChannelID]; ch != nil {
+		return d.s.startReplyTimer(d.ctx, d.tx, ch, c, nil)
+	}
 	return nil
 }
 

@@ -42,7 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
 	}
-	run(t, open, append(tests, bulkTests...))
+	tests = append(tests, bulkTests...)
+	tests = append(tests, jobTests...)
+	run(t, open, tests)
 }
 
 // namedTest is a test of the suite.

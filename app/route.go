@@ -149,7 +149,7 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	c.Status, c.ClosedAt, c.Waiting = sb.StatusOpen, time.Time{}, false
 	c.LastActivityAt, c.Preview = b.now, preview(m.Body)
 	b.touched(c)
-	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID}
+	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID, StepUserIDs: stepUsers(ch)}
 	return b.routeOpened(ch, c, m, arr, sb.EventConversationStatus)
 }
 

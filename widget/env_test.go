@@ -58,7 +58,10 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newEnv(t *testing.T, dsn string, opts ...func(*widget.Options)) *env {
+// newEnv starts the stack on dsn. opts are func(*widget.Options),
+// func(*app.Config) or func(*app.Service) (run before Start, e.g. to
+// register a job handler).
+func newEnv(t *testing.T, dsn string, opts ...any) *env {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
@@ -73,10 +76,21 @@ func newEnv(t *testing.T, dsn string, opts ...func(*widget.Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := app.New(app.Config{Store: st, Logger: log, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+	cfg := app.Config{Store: st, Logger: log, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}, JobPoll: 20 * time.Millisecond}
+	for _, f := range opts {
+		if f, ok := f.(func(*app.Config)); ok {
+			f(&cfg)
+		}
+	}
+	svc := app.New(cfg)
 	o := widget.Options{App: svc, Logger: log, RefreshDebounce: 20 * time.Millisecond}
 	for _, f := range opts {
-		f(&o)
+		switch f := f.(type) {
+		case func(*widget.Options):
+			f(&o)
+		case func(*app.Service):
+			f(svc)
+		}
 	}
 	w := widget.New(o)
 	svc.Start(ctx)

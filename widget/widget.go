@@ -126,12 +126,7 @@ func (w *Widget) channel(ctx context.Context, id string) (*sb.Channel, *Config, 
 	if ok && now.Sub(c.at) < time.Second {
 		return c.ch, c.cfg, nil
 	}
-	var ch *sb.Channel
-	err := w.app.Store().View(ctx, func(tx sb.Tx) error {
-		var err error
-		ch, err = tx.ChannelByID(ctx, id)
-		return err
-	})
+	ch, err := w.app.ChannelForEntry(ctx, id)
 	if err != nil || ch.Kind != sb.KindChat {
 		if err != nil && !sb.IsKind(err, sb.NotFound) {
 			return nil, nil, err

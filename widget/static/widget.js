@@ -184,10 +184,11 @@
     for (var i = 0; i < S.list.length; i++) {
       var x = S.list[i];
       if ((m.id && x.id === m.id) || (m.client_id && x.client_id === m.client_id)) {
-        x.id = m.id || x.id;
-        x.created_at = m.created_at || x.created_at;
-        x.pending = false;
-        x.failed = "";
+        if (m.id) { // the server's copy: stored
+          x.id = m.id;
+          x.pending = false;
+          x.failed = "";
+        }
         return false;
       }
     }

@@ -342,18 +342,35 @@ func (w *Widget) ownsConversation(ctx context.Context, ch *sb.Channel, in PostMe
 	return owns
 }
 
-// names returns the name of one user, for an assignee.
+// names returns the name of one user (an assignee, an author) as a map,
+// from the cache when it is younger than a minute.
 func (w *Widget) names(ctx context.Context, accountID, userID string) map[string]string {
 	if userID == "" {
 		return nil
 	}
+	key := accountID + "/" + userID
+	now := time.Now()
+	w.users.mu.Lock()
+	c, ok := w.users.m[key]
+	w.users.mu.Unlock()
+	if ok && now.Sub(c.at) < time.Minute {
+		return map[string]string{userID: c.name}
+	}
 	m := map[string]string{}
-	_ = w.app.Store().View(ctx, func(tx sb.Tx) error {
+	_ = w.app.View(ctx, func(tx sb.Tx) error {
 		if u, err := tx.User(ctx, accountID, userID); err == nil {
 			m[u.ID] = u.Name
 		}
 		return nil
 	})
+	if n, ok := m[userID]; ok {
+		w.users.mu.Lock()
+		if w.users.m == nil || len(w.users.m) > 100_000 {
+			w.users.m = map[string]cachedName{}
+		}
+		w.users.m[key] = cachedName{name: n, at: now}
+		w.users.mu.Unlock()
+	}
 	return m
 }
 

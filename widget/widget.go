@@ -58,7 +58,20 @@ type Widget struct {
 	limits  *limiter
 	hub     *hub
 	chans   channelCache
+	users   nameCache
 	started time.Time
+}
+
+// nameCache keeps users' names for a minute, so that acknowledging a
+// visitor's message does not read the assignee's name each time.
+type nameCache struct {
+	mu sync.Mutex
+	m  map[string]cachedName
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
 }
 
 // New returns the widget over o.App and registers with the service the

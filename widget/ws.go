@@ -219,6 +219,16 @@ func (c *conn) sendState(ctx context.Context, after string) error {
 	return c.write(ctx, Frame{Type: "state", State: st})
 }
 
+// learn adds a user's name to the connection's names.
+func (c *conn) learn(ctx context.Context, userID string) {
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
+	for id, n := range c.w.names(ctx, c.accountID, userID) {
+		c.names[id] = n
+	}
+}
+
 func (c *conn) markSent(ms []*sb.Message) {
 	for _, m := range ms {
 		c.sent[m.ID] = true
@@ -243,7 +253,7 @@ func (c *conn) sync(ctx context.Context) error {
 	for _, m := range ms {
 		if !c.sent[m.ID] {
 			if m.AuthorUserID != "" && c.names[m.AuthorUserID] == "" {
-				c.names = c.w.names(ctx, c.accountID, m.AuthorUserID)
+				c.learn(ctx, m.AuthorUserID)
 			}
 			vm := visitorMessage(m, c.names, c.company)
 			if err := c.write(ctx, Frame{Type: "message", Message: &vm}); err != nil {
@@ -261,17 +271,18 @@ func (c *conn) sendAck(ctx context.Context, f Frame) error {
 	if f.Message != nil {
 		c.sent[f.Message.ID] = true
 	}
+	started := false
 	if conv := f.Conversation; conv != nil {
 		if convID, contactID := c.w.hub.keys(c); conv.ID != convID {
 			c.w.hub.follow(c, conv.ID, contactID)
-			c.cursor = ""
+			c.cursor, started = "", true
 		}
 	}
 	if err := c.write(ctx, f); err != nil {
 		return err
 	}
-	if f.Conversation != nil {
-		return c.sync(ctx) // the thread up to this message, and the cursor past it
+	if started {
+		return c.sync(ctx) // the new thread up to this message, and the cursor past it
 	}
 	return nil
 }
@@ -285,7 +296,22 @@ func (c *conn) handle(ctx context.Context, it item) error {
 	convID, contactID := c.w.hub.keys(c)
 	switch e.Type {
 	case sb.EventMessageCreated:
-		return c.sync(ctx)
+		// The event carries the message: send it from there, with no read.
+		// The cursor moves only in sync, which re-reads the thread on every
+		// resync, so a message whose event was dropped still arrives.
+		var m sb.Message
+		if err := json.Unmarshal(e.Data, &m); err != nil || m.ConversationID != convID {
+			return c.sync(ctx)
+		}
+		if m.Direction == sb.DirectionNote || c.sent[m.ID] {
+			return nil
+		}
+		if m.AuthorUserID != "" && c.names[m.AuthorUserID] == "" {
+			c.learn(ctx, m.AuthorUserID)
+		}
+		vm := visitorMessage(&m, c.names, c.company)
+		c.sent[m.ID] = true
+		return c.write(ctx, Frame{Type: "message", Message: &vm})
 	case sb.EventConversationCreated, sb.EventConversationAssigned, sb.EventConversationStatus:
 		var conv sb.Conversation
 		if err := json.Unmarshal(e.Data, &conv); err != nil || (conv.ID != convID && conv.ContactID != contactID) {
@@ -299,7 +325,7 @@ func (c *conn) handle(ctx context.Context, it item) error {
 			c.cursor = ""
 		}
 		if conv.AssigneeID != "" && c.names[conv.AssigneeID] == "" {
-			c.names = c.w.names(ctx, c.accountID, conv.AssigneeID)
+			c.learn(ctx, conv.AssigneeID)
 		}
 		if err := c.write(ctx, Frame{Type: "conversation", Conversation: visitorConversation(&conv, c.names)}); err != nil {
 			return err
@@ -319,7 +345,7 @@ func (c *conn) handle(ctx context.Context, it item) error {
 			return c.write(ctx, Frame{Type: "read", MessageID: sig.MessageID})
 		}
 		if c.names[sig.UserID] == "" {
-			c.names = c.w.names(ctx, c.accountID, sig.UserID)
+			c.learn(ctx, sig.UserID)
 		}
 		return c.write(ctx, Frame{Type: "typing", Typing: sig.Typing, Name: c.names[sig.UserID]})
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/switchboard-dev/switchboard/widget/widgetload"
 )
 
 // chromiumPath is the browser the widget tests drive.
@@ -321,4 +323,34 @@ func (p *cutProxy) restore() {
 		p.t.Fatalf("re-listening on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
+}
+
+// TestWidgetLoadTool runs the widget's load tool (cmd/widgetload) small
+// against the real binary on both databases: every visitor message reaches
+// the agent's event stream, and the server's memory with the WebSockets
+// open stays far under the budget of 300 MB for 1,000.
+func TestWidgetLoadTool(t *testing.T) {
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, "switchboard", db.dsn(t))
+			rep, err := widgetload.Run(context.Background(), widgetload.Config{
+				BaseURL: srv.URL, AdminEmail: adminEmail, AdminPassword: adminPassword,
+				Conns: 200, Rate: 50, Duration: 2 * time.Second, Agents: 5, SourceIPs: 20, PID: srv.cmd.Process.Pid,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Errors != 0 || rep.Received != rep.Sent || rep.Sent != 100 {
+				t.Errorf("sent %d, received %d, errors %d; want 100 sent and received, no errors", rep.Sent, rep.Received, rep.Errors)
+			}
+			limit := 200.0
+			if raceEnabled {
+				limit = 1000 // the race detector multiplies memory
+			}
+			if rep.RSSConnsMiB <= 0 || rep.RSSConnsMiB > limit {
+				t.Errorf("server RSS with 200 WebSockets = %.0f MiB, want under %.0f", rep.RSSConnsMiB, limit)
+			}
+		})
+	}
 }

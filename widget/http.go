@@ -2,6 +2,7 @@ package widget
 
 import (
 	"context"
+	"html/template"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -437,3 +438,24 @@ var bundle = sync.OnceValues(func() ([]byte, string) {
 	sum := sha256.Sum256(b)
 	return b, strconv.Quote(hex.EncodeToString(sum[:8]))
 })
+
+// preview is GET /widget/v1/{channel_id}/preview: a blank page of the
+// server's own origin with the widget embedded, to try a channel before
+// pasting the tag into a site.
+func (w *Widget) preview(rw http.ResponseWriter, r *http.Request) {
+	ch, _, err := w.channel(r.Context(), r.PathValue("channel_id"))
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.Header().Set("Cache-Control", "no-store")
+	_ = previewPage.Execute(rw, ch)
+}
+
+var previewPage = template.Must(template.New("preview").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Name}}: widget preview</title></head>
+<body style="font-family:sans-serif;margin:2rem"><h1>{{.Name}}</h1><p>This page embeds the chat widget of this channel, as a site would:</p>
+<pre>&lt;script src="https://switchboard.example.com/widget.js" data-channel="{{.ID}}" defer&gt;&lt;/script&gt;</pre>
+<script src="/widget.js" data-channel="{{.ID}}" defer></script>
+</body></html>`))

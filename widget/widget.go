@@ -114,6 +114,7 @@ func (w *Widget) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /widget/v1/{channel_id}/messages", w.postMessage)
 	mux.HandleFunc("OPTIONS /widget/v1/{channel_id}/messages", w.preflight)
 	mux.HandleFunc("GET /widget/v1/{channel_id}/ws", w.websocket)
+	mux.HandleFunc("GET /widget/v1/{channel_id}/preview", w.preview)
 }
 
 // channelCache keeps chat channels' parsed configs for a second, so that a

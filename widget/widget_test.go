@@ -111,6 +111,12 @@ func TestOrigins(t *testing.T) {
 		if status, _, _ := e.call(t, "OPTIONS", "/widget/v1/"+ch.ID+"/messages", "https://evil.example", nil); status != http.StatusForbidden {
 			t.Errorf("preflight from another site: %d, want 403", status)
 		}
+		if status, _, b := e.call(t, "GET", "/widget/v1/"+ch.ID+"/preview", "", nil); status != 200 || !strings.Contains(string(b), `data-channel="`+ch.ID+`"`) {
+			t.Errorf("preview page: %d %s", status, b)
+		}
+		if status, h, b := e.call(t, "GET", "/widget.js", "", nil); status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/javascript") || !strings.Contains(string(b), "#sbw-root") {
+			t.Errorf("R-C1 /widget.js: %d %s, with its stylesheet inlined: %v", status, h.Get("Content-Type"), strings.Contains(string(b), "#sbw-root"))
+		}
 		if status, _, _ := e.call(t, "GET", "/widget/v1/nope/state", shop, nil); status != http.StatusNotFound {
 			t.Errorf("unknown channel: %d, want 404", status)
 		}

@@ -143,7 +143,7 @@ func widgetInBrowser(t *testing.T, dsn string) {
 	admin.must(t, "POST", "/api/v1/channels", map[string]any{
 		"kind": "chat", "name": "Website", "new_inbox": map[string]any{"name": "Website"},
 		"config": map[string]any{
-			"allowed_origins": []string{site.URL}, "color": "#0f766e", "welcome_message": "Welcome to the shop!",
+			"allowed_origins": []string{site.URL}, "color": "#0f766e", "welcome_message": "Welcome to the shop!", "pop_open": true,
 			"waiting_message": "Everyone is busy; you are in the queue.",
 			"availability":    map[string]any{"mode": "users", "reply_time": "a minute", "away_message": "We are away; leave a message."},
 		},
@@ -155,6 +155,7 @@ func widgetInBrowser(t *testing.T, dsn string) {
 	// R-C1, R-V5: the widget shows the channel's look and availability.
 	vera := visitorTab(t, browserCtx, url, 1280, 800)
 	waitJS(t, vera, "the launcher appears", `!!document.querySelector('#sbw-root:not([hidden]) .sbw-launcher')`)
+	waitJS(t, vera, "R-C1 the welcome message pops open", `document.querySelector('#sbw-root .sbw-teaser:not([hidden])')?.textContent === 'Welcome to the shop!'`)
 	if err := chromedp.Do(vera, chromedp.Click(chromedp.CSS("#sbw-root .sbw-launcher"))); err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package widget
 
 import (
 	"context"
-	"html/template"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -77,6 +78,9 @@ type conn struct {
 	inbox chan item  // from the hub
 	out   chan Frame // from the reader
 	lost  chan struct{}
+	// pending holds the client ids of messages this connection is
+	// storing, until their ack is written.
+	pending sync.Map
 
 	// Owned by the writer.
 	cursor string
@@ -271,6 +275,7 @@ func (c *conn) sendAck(ctx context.Context, f Frame) error {
 	if f.Message != nil {
 		c.sent[f.Message.ID] = true
 	}
+	defer c.pending.Delete(f.ClientID)
 	started := false
 	if conv := f.Conversation; conv != nil {
 		if convID, contactID := c.w.hub.keys(c); conv.ID != convID {
@@ -306,6 +311,11 @@ func (c *conn) handle(ctx context.Context, it item) error {
 		if m.Direction == sb.DirectionNote || c.sent[m.ID] {
 			return nil
 		}
+		if id := clientIDOf(&m); id != "" {
+			if _, pending := c.pending.Load(id); pending {
+				return nil // this connection's own message: its ack carries it
+			}
+		}
 		if m.AuthorUserID != "" && c.names[m.AuthorUserID] == "" {
 			c.learn(ctx, m.AuthorUserID)
 		}
@@ -330,7 +340,10 @@ func (c *conn) handle(ctx context.Context, it item) error {
 		if err := c.write(ctx, Frame{Type: "conversation", Conversation: visitorConversation(&conv, c.names)}); err != nil {
 			return err
 		}
-		return c.sync(ctx)
+		if conv.ID != convID {
+			return c.sync(ctx) // the adopted conversation's thread
+		}
+		return nil
 	case app.EventChatTyping, app.EventChatRead:
 		var sig struct {
 			From      string `json:"from"`
@@ -368,6 +381,9 @@ func (c *conn) read(ctx context.Context) error {
 		}
 		switch f.Type {
 		case "message":
+			if f.ClientID != "" {
+				c.pending.Store(f.ClientID, struct{}{})
+			}
 			res, err := c.w.deliver(ctx, c.ch, PostMessage{VisitorToken: c.token, Name: f.Name, Email: f.Email, Phone: f.Phone, Body: f.Body, ClientID: f.ClientID}, c.ip)
 			if err != nil {
 				if ctx.Err() != nil {

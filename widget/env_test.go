@@ -59,8 +59,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // newEnv starts the stack on dsn. opts are func(*widget.Options),
-// func(*app.Config) or func(*app.Service) (run before Start, e.g. to
-// register a job handler).
+// func(*app.Config), func(*app.Service) (run before Start, e.g. to
+// register a job handler) or func(*http.Server).
 func newEnv(t *testing.T, dsn string, opts ...any) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -95,7 +95,13 @@ func newEnv(t *testing.T, dsn string, opts ...any) *env {
 	w := widget.New(o)
 	svc.Start(ctx)
 	t.Cleanup(svc.Close)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{App: svc, Logger: log, Extra: w.Mount}))
+	srv := httptest.NewUnstartedServer(httpapi.New(httpapi.Config{App: svc, Logger: log, Extra: w.Mount}))
+	for _, f := range opts {
+		if f, ok := f.(func(*http.Server)); ok {
+			f(srv.Config)
+		}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "Europe/Amsterdam", AdminEmail: "admin@acme.test", AdminName: "Admin", Password: "correct horse battery"})
 	if err != nil {

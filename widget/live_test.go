@@ -2,6 +2,7 @@ package widget_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -478,4 +479,18 @@ func rateLimitScenario(t *testing.T, e *env) {
 	}
 	// Another visitor is not affected.
 	e.post(t, ch.ID, widget.PostMessage{VisitorToken: newToken(), Body: "hello"})
+}
+
+// TestSocketOutlivesServerTimeouts: the HTTP server's read and write
+// timeouts (serve sets 60 s) do not cut a chat that lasts longer.
+func TestSocketOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/t.db", func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond })
+	ch := e.chat(t, open(nil), sb.RoutingRule{})
+	v := e.dial(t, ch.ID, newToken(), "")
+	v.next("state")
+	time.Sleep(500 * time.Millisecond)
+	v.send(widget.Frame{Type: "message", ClientID: "late", Body: "still here"})
+	if ack := v.next("ack"); ack.ClientID != "late" {
+		t.Fatalf("ack = %+v", ack)
+	}
 }

@@ -107,6 +107,11 @@ func (w *Widget) websocket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer w.limits.closeConn(ip)
+	// The server's read and write timeouts would still apply to the
+	// hijacked connection: a chat lasts as long as the visitor stays.
+	rc := http.NewResponseController(rw)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	ws, err := websocket.Accept(rw, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return // Accept answered the client

@@ -101,6 +101,9 @@ type PostResult struct {
 	Conversation *VisitorConversation `json:"conversation,omitempty"`
 	Message      VisitorMessage       `json:"message"`
 	Duplicate    bool                 `json:"duplicate"`
+	// started: the message started the conversation, so it is the whole
+	// thread so far.
+	started bool
 }
 
 // originOK is the embedding check: a request without Origin (not from a
@@ -318,7 +321,8 @@ func (w *Widget) deliver(ctx context.Context, ch *sb.Channel, in PostMessage, ip
 	if err != nil {
 		return nil, err
 	}
-	out := &PostResult{Message: visitorMessage(res.Message, nil, ""), Duplicate: res.Duplicate}
+	out := &PostResult{Message: visitorMessage(res.Message, nil, ""), Duplicate: res.Duplicate,
+		started: !res.Duplicate && res.Conversation != nil && res.Conversation.CreatedAt.Equal(res.Message.CreatedAt)}
 	out.Message.ClientID = in.ClientID
 	if c := res.Conversation; c != nil && w.ownsConversation(ctx, ch, in, c) {
 		out.Conversation = visitorConversation(c, w.names(ctx, ch.AccountID, c.AssigneeID))

@@ -56,6 +56,8 @@ type Frame struct {
 	Duplicate    bool                 `json:"duplicate,omitempty"`
 	Availability *State               `json:"availability,omitempty"`
 	Error        *errorDetail         `json:"error,omitempty"`
+
+	started bool // an ack whose message started its conversation
 }
 
 // conn is one visitor's open WebSocket. Its reader goroutine takes the
@@ -107,8 +109,9 @@ func (w *Widget) websocket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer w.limits.closeConn(ip)
-	// The server's read and write timeouts would still apply to the
-	// hijacked connection: a chat lasts as long as the visitor stays.
+	// A chat lasts as long as the visitor stays: no server timeout may
+	// apply to the hijacked connection (net/http clears them on hijack
+	// today; its documentation leaves that to the caller).
 	rc := http.NewResponseController(rw)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -281,18 +284,21 @@ func (c *conn) sendAck(ctx context.Context, f Frame) error {
 		c.sent[f.Message.ID] = true
 	}
 	defer c.pending.Delete(f.ClientID)
-	started := false
+	adopted := false
 	if conv := f.Conversation; conv != nil {
 		if convID, contactID := c.w.hub.keys(c); conv.ID != convID {
 			c.w.hub.follow(c, conv.ID, contactID)
-			c.cursor, started = "", true
+			c.cursor, adopted = "", true
 		}
 	}
 	if err := c.write(ctx, f); err != nil {
 		return err
 	}
-	if started {
-		return c.sync(ctx) // the new thread up to this message, and the cursor past it
+	switch {
+	case adopted && f.started:
+		c.cursor = f.Message.ID // the message is the whole thread: nothing to read
+	case adopted:
+		return c.sync(ctx) // a conversation open elsewhere: its thread up to here
 	}
 	return nil
 }
@@ -398,7 +404,7 @@ func (c *conn) read(ctx context.Context) error {
 				c.reply(ctx, Frame{Type: "error", ClientID: f.ClientID, Error: &d})
 				continue
 			}
-			c.reply(ctx, Frame{Type: "ack", ClientID: f.ClientID, Message: &res.Message, Conversation: res.Conversation, Duplicate: res.Duplicate})
+			c.reply(ctx, Frame{Type: "ack", ClientID: f.ClientID, Message: &res.Message, Conversation: res.Conversation, Duplicate: res.Duplicate, started: res.started})
 		case "typing":
 			if f.Typing == nil || (*f.Typing && time.Since(lastTyping) < typingEvery) {
 				continue

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	sb "github.com/switchboard-dev/switchboard"
@@ -118,24 +119,24 @@ func (cfg *accountConfig) checkChatflow(op string, c *sb.Channel) error {
 		switch st.Type {
 		case StepMessage, StepQuestion:
 			if strings.TrimSpace(st.Text) == "" || len(st.Text) > 1000 {
-				return sb.Invalidf(op, field+".text", "step %d needs a text of 1 to 1000 characters", i+1)
+				return invalidAt(op, field+".text", "step %d needs a text of 1 to 1000 characters", i+1)
 			}
 			if st.Type == StepQuestion && st.Field != "email" && st.Field != "name" && st.Field != "phone" {
-				return sb.Invalidf(op, field+".field", "step %d: a question stores its answer on the contact's email, name or phone", i+1)
+				return invalidAt(op, field+".field", "step %d: a question stores its answer on the contact's email, name or phone", i+1)
 			}
 		case StepSendToMember:
 			handovers++
 			if i != len(f.Steps)-1 {
-				return sb.Invalidf(op, field+".type", "send_to_team_member must be the last step")
+				return invalidAt(op, field+".type", "send_to_team_member must be the last step")
 			}
 			if len(st.UserIDs) == 0 {
-				return sb.Invalidf(op, field+".user_ids", "send_to_team_member needs at least one user (R-A4)")
+				return invalidAt(op, field+".user_ids", "send_to_team_member needs at least one user (R-A4)")
 			}
 			if err := cfg.checkTargets(op, field, dedupe(st.UserIDs), nil, cfg.inboxes[c.InboxID]); err != nil {
 				return err
 			}
 		default:
-			return sb.Invalidf(op, field+".type", "step %d: type must be message, question or send_to_team_member", i+1)
+			return invalidAt(op, field+".type", "step %d: type must be message, question or send_to_team_member", i+1)
 		}
 	}
 	if handovers == 0 {
@@ -239,3 +240,13 @@ func jsonProblem(err error) string {
 	}
 	return "not valid JSON"
 }
+
+// invalidAt is sb.Invalidf for a field with list indexes ("x.steps[2].text"):
+// the code leaves the indexes out, as codes are snake_case words.
+func invalidAt(op, field, format string, args ...any) *sb.Error {
+	e := sb.Invalidf(op, field, format, args...)
+	e.Code = "invalid_" + indexRE.ReplaceAllString(field, "")
+	return e
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)

@@ -113,7 +113,7 @@ func ParseConfig(raw json.RawMessage) (*Config, error) {
 		if err := json.Unmarshal(raw, c); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field != "" {
-				return nil, sb.Invalidf(op, "config."+te.Field, "config.%s has the wrong type: %s is not allowed there", te.Field, te.Value)
+				return nil, invalidAt(op, "config."+te.Field, "config.%s has the wrong type: %s is not allowed there", te.Field, te.Value)
 			}
 			return nil, sb.Invalidf(op, "config", "config must be a JSON object")
 		}
@@ -172,7 +172,7 @@ func (c *Config) check(op string) error {
 		}
 		norm, err := normOrigin(o)
 		if err != nil {
-			return sb.Invalidf(op, fmt.Sprintf("config.allowed_origins[%d]", i), "config.allowed_origins[%d] %q must be an origin like https://www.example.com", i, o)
+			return invalidAt(op, fmt.Sprintf("config.allowed_origins[%d]", i), "config.allowed_origins[%d] %q must be an origin like https://www.example.com", i, o)
 		}
 		c.AllowedOrigins[i] = norm
 	}
@@ -193,7 +193,7 @@ func (a *Availability) check(op string) error {
 	}
 	for i, r := range a.Hours {
 		if r.Day < 0 || r.Day > 6 || r.Start < 0 || r.Start >= 1440 || r.End <= 0 || r.End > 1440 || r.Start == r.End {
-			return sb.Invalidf(op, fmt.Sprintf("config.availability.hours[%d]", i),
+			return invalidAt(op, fmt.Sprintf("config.availability.hours[%d]", i),
 				"config.availability.hours[%d] needs day 0-6 (0 = Sunday) and start/end in minutes after midnight (0-1440, different; end before start runs overnight)", i)
 		}
 	}
@@ -236,3 +236,13 @@ func (c *Config) allows(origin string) bool {
 	}
 	return false
 }
+
+// invalidAt is sb.Invalidf for a field with list indexes ("x.steps[2].text"):
+// the code leaves the indexes out, as codes are snake_case words.
+func invalidAt(op, field, format string, args ...any) *sb.Error {
+	e := sb.Invalidf(op, field, format, args...)
+	e.Code = "invalid_" + indexRE.ReplaceAllString(field, "")
+	return e
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)

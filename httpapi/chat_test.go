@@ -35,7 +35,7 @@ func TestChatflowAndSignals(t *testing.T) {
 			}}
 		}
 		e.wantErr(t, http.StatusForbidden, "admin_required", "", "PUT", "/api/v1/channels/"+chat+"/chatflow", annTok, bot(annID))
-		e.wantErr(t, http.StatusUnprocessableEntity, "user_without_seat", "config.chatflow.steps[1].user_ids", "PUT", "/api/v1/channels/"+chat+"/chatflow", e.admin, bot(nilsID))         // R-A2
+		e.wantErr(t, http.StatusUnprocessableEntity, "user_without_seat", "config.chatflow.steps[1].user_ids", "PUT", "/api/v1/channels/"+chat+"/chatflow", e.admin, bot(nilsID))        // R-A2
 		e.wantErr(t, http.StatusUnprocessableEntity, "user_without_inbox_access", "config.chatflow.steps[1].user_ids", "PUT", "/api/v1/channels/"+chat+"/chatflow", e.admin, bot(bobID)) // R-A3
 		e.wantErr(t, http.StatusBadRequest, "invalid_config.chatflow.steps.field", "config.chatflow.steps[0].field", "PUT", "/api/v1/channels/"+chat+"/chatflow", e.admin,
 			map[string]any{"kind": "bot", "steps": []map[string]any{{"type": "question", "text": "Age?", "field": "age"}, {"type": "send_to_team_member", "user_ids": []string{annID}}}})

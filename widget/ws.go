@@ -215,9 +215,15 @@ func (c *conn) sendState(ctx context.Context, after string) error {
 	if v.Contact != nil {
 		contactID = v.Contact.ID
 	}
+	open := v.Conversation != nil && v.Conversation.Status == sb.StatusOpen
+	if open {
+		convID = v.Conversation.ID
+	}
+	// Index the connection under its conversation before reading the
+	// thread: a reply committed after the read is then queued for it.
+	c.w.hub.follow(c, convID, contactID)
 	c.cursor = after
-	if conv := v.Conversation; conv != nil && conv.Status == sb.StatusOpen {
-		convID = conv.ID
+	if conv := v.Conversation; open {
 		st.Conversation = visitorConversation(conv, v.Names)
 		ms, err := c.w.app.VisitorMessages(ctx, c.ch.ID, c.token, conv.ID, after)
 		if err != nil {
@@ -227,7 +233,6 @@ func (c *conn) sendState(ctx context.Context, after string) error {
 		c.markSent(ms)
 	}
 	st.Cursor = c.cursor
-	c.w.hub.follow(c, convID, contactID)
 	return c.write(ctx, Frame{Type: "state", State: st})
 }
 

@@ -55,6 +55,10 @@ type Report struct {
 	P90ms        float64 `json:"p90_ms"`
 	P99ms        float64 `json:"p99_ms"`
 	MaxMs        float64 `json:"max_ms"`
+	// The visitor's send to its ack on the WebSocket: the message stored
+	// and routed (the part before the events go out).
+	AckP50ms float64 `json:"ack_p50_ms"`
+	AckP99ms float64 `json:"ack_p99_ms"`
 	// Resident memory of the server, MiB: before the visitors connect,
 	// with them all connected and idle, and the peak while sending.
 	RSSBaseMiB  float64 `json:"rss_base_mib"`
@@ -70,6 +74,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "widget load: %d WebSockets; %d messages sent (%.0f/s), %d reached the agent's event stream, %d errors\n",
 		r.Conns, r.Sent, r.RateAchieved, r.Received, r.Errors)
 	fmt.Fprintf(w, "visitor send -> agent SSE: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
+	fmt.Fprintf(w, "visitor send -> ack (stored and routed): p50 %.1f ms, p99 %.1f ms\n", r.AckP50ms, r.AckP99ms)
 	if r.RSSConnsMiB > 0 {
 		fmt.Fprintf(w, "server RSS: %.0f MiB before, %.0f MiB with %d WebSockets open, %.0f MiB peak while sending\n", r.RSSBaseMiB, r.RSSConnsMiB, r.Conns, r.RSSPeakMiB)
 		fmt.Fprintf(w, "server CPU while sending: %.2f ms per message\n", r.ServerCPUms)
@@ -114,7 +119,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	go func() { ready <- l.stream(streamCtx, api, agentToken) }()
 
 	var frameErrors atomic.Int64
-	visitors, err := connect(ctx, cfg, channel, &frameErrors)
+	acks := &latencies{sent: map[string]time.Time{}}
+	visitors, err := connect(ctx, cfg, channel, &frameErrors, acks)
 	defer func() {
 		for _, v := range visitors {
 			v.ws.CloseNow()
@@ -145,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}()
 	start, cpu0 := time.Now(), cpuTime(cfg.PID)
-	sent, errs := send(ctx, cfg, visitors, l)
+	sent, errs := send(ctx, cfg, visitors, l, acks)
 	elapsed := time.Since(start)
 	// Wait for the stragglers (at most 5 s).
 	deadline := time.Now().Add(5 * time.Second)
@@ -164,6 +170,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		slices.Sort(ds)
 		q := func(p float64) float64 { return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))]) / 1e6 }
 		rep.P50ms, rep.P90ms, rep.P99ms, rep.MaxMs = q(0.50), q(0.90), q(0.99), float64(ds[len(ds)-1])/1e6
+	}
+	if as := acks.durations(); len(as) > 0 {
+		slices.Sort(as)
+		rep.AckP50ms, rep.AckP99ms = float64(as[len(as)/2])/1e6, float64(as[min(len(as)-1, len(as)*99/100)])/1e6
 	}
 	return rep, nil
 }
@@ -218,7 +228,7 @@ type visitor struct {
 }
 
 // connect opens cfg.Conns visitor WebSockets, 50 at a time.
-func connect(ctx context.Context, cfg Config, channel string, frameErrors *atomic.Int64) ([]*visitor, error) {
+func connect(ctx context.Context, cfg Config, channel string, frameErrors *atomic.Int64, acks *latencies) ([]*visitor, error) {
 	wsBase := "ws" + strings.TrimPrefix(strings.TrimRight(cfg.BaseURL, "/"), "http") + "/widget/v1/" + channel + "/ws?visitor_token="
 	clients := make([]*http.Client, max(1, cfg.SourceIPs))
 	for i := range clients {
@@ -259,6 +269,16 @@ func connect(ctx context.Context, cfg Config, channel string, frameErrors *atomi
 					if err != nil {
 						return
 					}
+					if bytes.HasPrefix(b, []byte(`{"type":"ack"`)) {
+						var f struct {
+							Message struct {
+								Body string `json:"body"`
+							} `json:"message"`
+						}
+						if json.Unmarshal(b, &f) == nil {
+							acks.arrived(f.Message.Body, time.Now())
+						}
+					}
 					if bytes.Contains(b, []byte(`"type":"error"`)) {
 						frameErrors.Add(1)
 						if frameErrors.Load() <= 3 {
@@ -284,7 +304,7 @@ func connect(ctx context.Context, cfg Config, channel string, frameErrors *atomi
 
 // send sends cfg.Rate messages a second for cfg.Duration, round robin
 // over the visitors.
-func send(ctx context.Context, cfg Config, visitors []*visitor, l *latencies) (sent, errs int) {
+func send(ctx context.Context, cfg Config, visitors []*visitor, l, acks *latencies) (sent, errs int) {
 	interval := time.Second / time.Duration(cfg.Rate)
 	total := int(cfg.Duration / interval)
 	var wg sync.WaitGroup
@@ -305,6 +325,7 @@ func send(ctx context.Context, cfg Config, visitors []*visitor, l *latencies) (s
 		body := fmt.Sprintf("load %s %d", v.token, v.n)
 		frame, _ := json.Marshal(map[string]any{"type": "message", "client_id": fmt.Sprintf("m%d", v.n), "body": body})
 		l.start(body)
+		acks.start(body)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -29,8 +29,9 @@ const chromiumPath = "/usr/bin/chromium"
 // first-party cookie token), Rule R-C3 with R-V4 and R-V5 (typical reply
 // time; the away message when the agent goes away, R-V1), Rule R-A10 (the
 // waiting message; the hidden launcher at capacity), Rule R-X2 (the queued
-// visitor gets the agent when she frees up), and a reconnect after a
-// network cut without losing or duplicating messages.
+// visitor gets the agent when she frees up), Rule R-A4 (a bot chatflow
+// runs in the page and hands over to its step's user only), and a
+// reconnect after a network cut without losing or duplicating messages.
 func TestWidgetInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -239,6 +240,63 @@ func widgetInBrowser(t *testing.T, dsn string) {
 	// R-V1, R-V4, R-V5: Ann goes away; the open widgets say so.
 	agent.must(t, "PUT", "/api/v1/users/"+ann.ID+"/status", map[string]any{"status": "away"}, nil)
 	waitJS(t, vera, "R-V5 the away message", `document.querySelector('#sbw-root .sbw-status').textContent === 'We are away; leave a message.' && document.querySelector('#sbw-root').getAttribute('data-status') === 'away'`)
+
+	botFlow(t, browserCtx, admin, site.URL, ann.ID)
+}
+
+// botFlow: a bot chatflow runs in the page, stores the visitor's answer on
+// the contact and hands over to its step's user only (R-A4).
+func botFlow(t *testing.T, browserCtx context.Context, admin *client, siteURL, annID string) {
+	var bob idOnly
+	admin.must(t, "POST", "/api/v1/users", map[string]any{"email": "bob@shop.test", "name": "Bob", "role": "agent", "paid_seat": true, "password": "bob-password"}, &bob)
+	var ch idOnly
+	admin.must(t, "POST", "/api/v1/channels", map[string]any{
+		"kind": "chat", "name": "Sales bot", "new_inbox": map[string]any{"name": "Sales"},
+		"config":  map[string]any{"allowed_origins": []string{siteURL}},
+		"routing": map[string]any{"enabled": true, "mode": "specific", "user_ids": []string{annID, bob.ID}},
+	}, &ch)
+	admin.must(t, "PUT", "/api/v1/channels/"+ch.ID+"/chatflow", map[string]any{"kind": "bot", "steps": []map[string]any{
+		{"type": "message", "text": "Hi, I am the sales bot."},
+		{"type": "question", "text": "What is your email?", "field": "email"},
+		{"type": "send_to_team_member", "text": "Thanks! Connecting you to sales.", "user_ids": []string{bob.ID}},
+	}}, nil)
+	kim := visitorTab(t, browserCtx, siteURL+"/?channel="+ch.ID, 1280, 800)
+	waitJS(t, kim, "the bot's launcher", `!!document.querySelector('#sbw-root:not([hidden]) .sbw-launcher')`)
+	if err := chromedp.Do(kim, chromedp.Click(chromedp.CSS("#sbw-root .sbw-launcher"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, kim, "the bot asks", countMessages("sbw-bot", "What is your email?")+` === 1`)
+	say(t, kim, "not an email")
+	waitJS(t, kim, "the bot checks the answer", `document.querySelector('#sbw-root .sbw-messages').textContent.includes('does not look like an email address')`)
+	say(t, kim, "kim@example.com")
+	waitJS(t, kim, "the bot hands over", countMessages("sbw-bot", "Thanks! Connecting you to sales.")+` === 1`)
+	say(t, kim, "I would like a quote")
+	waitJS(t, kim, "R-A4 the step's user takes it", `document.querySelector('#sbw-root .sbw-messages').textContent.includes('Bob joined the chat.')`)
+	var convs page[conversation]
+	admin.must(t, "GET", "/api/v1/conversations?view=open&limit=50", nil, &convs)
+	var conv *conversation
+	for i := range convs.Items {
+		if convs.Items[i].ChannelID == ch.ID {
+			conv = &convs.Items[i]
+		}
+	}
+	if conv == nil || conv.AssigneeID != bob.ID {
+		t.Fatalf("R-A4 the bot's conversation = %+v, want it assigned to Bob", conv)
+	}
+	var contact struct {
+		Email string `json:"email"`
+	}
+	admin.must(t, "GET", "/api/v1/contacts/"+conv.ContactID, nil, &contact)
+	if contact.Email != "kim@example.com" {
+		t.Errorf("the bot's question stored %q on the contact, want kim@example.com", contact.Email)
+	}
+	var rec page[decision]
+	admin.must(t, "GET", "/api/v1/conversations/"+conv.ID+"/routing", nil, &rec)
+	for _, c := range rec.Items[0].Candidates {
+		if c.UserID == annID && c.Dropped != "not_on_bot_step" {
+			t.Errorf("R-A4 Ann in the record: %+v, want dropped not_on_bot_step", c)
+		}
+	}
 }
 
 // cutProxy forwards TCP to the server and can drop every connection and

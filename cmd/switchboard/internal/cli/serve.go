@@ -161,6 +161,7 @@ func printDemo(w io.Writer, url string, info *demo.Info) {
 	if chat == "" {
 		return
 	}
+	fmt.Fprintf(w, "Chat as a visitor of the website: %s/widget/v1/%s/preview\n", url, chat)
 	fmt.Fprintf(w, `
 Try it — a token, a chat message from a new contact, and why it went where it went:
 

@@ -135,7 +135,7 @@ func TestEvaluateHours(t *testing.T) {
 }
 
 // TestEvaluateStates: what the widget shows per state (R-V5) and at
-// capacity (R-A10).
+// capacity (R-A10); together R-C3.
 func TestEvaluateStates(t *testing.T) {
 	ams := zone(t, "Europe/Amsterdam")
 	monday10 := utc("2026-03-30T08:00:00Z") // 10:00 CEST

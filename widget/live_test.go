@@ -39,6 +39,10 @@ func TestLiveChat(t *testing.T) {
 		if f := v.next("typing"); f.Typing == nil || !*f.Typing || f.Name != "Ann" {
 			t.Errorf("typing frame = %+v", f)
 		}
+		// R-V2: typing in a chat counts as being active in the inbox.
+		if u, err := e.svc.GetUser(ctx, e.admin, ann.UserID); err != nil || time.Since(u.LastActiveAt) > time.Minute {
+			t.Errorf("R-V2 Ann's last activity after typing = %v, %v", u.LastActiveAt, err)
+		}
 		if err := e.svc.AgentSignal(ctx, ann, convID, app.AgentSignalInput{MessageID: ack.Message.ID}); err != nil {
 			t.Fatal(err)
 		}

@@ -331,11 +331,11 @@ func (w *Widget) deliver(ctx context.Context, ch *sb.Channel, in PostMessage, ip
 }
 
 // ownsConversation reports whether c belongs to the visitor's token. The
-// core files a message under the contact of an email typed in when there
-// is one; a visitor who typed someone else's email must not be shown that
-// contact's conversation.
+// core files a message under the contact of an email (or phone) typed in
+// when there is one; a visitor who typed someone else's must not be shown
+// that contact's conversation.
 func (w *Widget) ownsConversation(ctx context.Context, ch *sb.Channel, in PostMessage, c *sb.Conversation) bool {
-	if in.Email == "" {
+	if in.Email == "" && in.Phone == "" {
 		return true
 	}
 	var owns bool

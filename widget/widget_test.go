@@ -203,3 +203,33 @@ func asError(err error, target **sb.Error) bool {
 	*target = e
 	return ok && e.Field != ""
 }
+
+// TestAnotherContactsEmailLeaksNothing: a visitor who types the email of a
+// contact that has its own token is not shown that contact's conversation
+// (R-C2: the token is the visitor's credential).
+func TestAnotherContactsEmailLeaksNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ann := e.agent(t, "Ann")
+		ch := e.chat(t, open(nil), leastBusy(ann))
+		owner := newToken()
+		first := e.post(t, ch.ID, widget.PostMessage{VisitorToken: owner, Email: "real@example.com", Body: "my private question"})
+		if first.Conversation == nil {
+			t.Fatal("the real visitor does not see their conversation")
+		}
+		intruder := newToken()
+		res := e.post(t, ch.ID, widget.PostMessage{VisitorToken: intruder, Email: "real@example.com", Body: "let me see"})
+		if res.Conversation != nil {
+			t.Errorf("typing another contact's email showed their conversation %+v", res.Conversation)
+		}
+		if st := e.state(t, ch.ID, intruder, ""); st.Conversation != nil || len(st.Messages) != 0 {
+			t.Errorf("the intruder's state shows %+v with %d messages", st.Conversation, len(st.Messages))
+		}
+		if status, _, _ := e.call(t, "GET", "/widget/v1/"+ch.ID+"/state?visitor_token="+owner, shop, nil); status != 200 {
+			t.Fatal(status)
+		}
+		if st := e.state(t, ch.ID, owner, ""); st.Conversation == nil || st.Conversation.ID != first.Conversation.ID {
+			t.Errorf("the real visitor lost their conversation: %+v", st.Conversation)
+		}
+	})
+}

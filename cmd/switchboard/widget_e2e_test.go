@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"github.com/switchboard-dev/switchboard/widget/widgetload"
 )
@@ -411,5 +413,69 @@ func TestWidgetLoadTool(t *testing.T) {
 				t.Errorf("server RSS with 200 WebSockets = %.0f MiB, want under %.0f", rep.RSSConnsMiB, limit)
 			}
 		})
+	}
+}
+
+// TestWidgetAcrossProcesses: R-X7 for chat. A visitor's WebSocket is on
+// one `switchboard serve` process; the agent replies through another
+// process on the same PostgreSQL database; the reply reaches the visitor,
+// and the visitor's message reaches the agent's event stream there.
+func TestWidgetAcrossProcesses(t *testing.T) {
+	dsn := databases[1].dsn(t) // PostgreSQL: several processes need it
+	a := startServer(t, "serve-A", dsn)
+	b := startServer(t, "serve-B", dsn)
+	f := setUpRouting(t, a.URL, 2, 0, "chat")
+	f.admin.must(t, "PATCH", "/api/v1/channels/"+f.channel, map[string]any{"config": map[string]any{"allowed_origins": []string{"https://shop.example"}}}, nil)
+	onB := newClient(b.URL, f.admin.token)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events := subscribe(t, ctx, onB)
+
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.URL, "http")+"/widget/v1/"+f.channel+"/ws?visitor_token=across-processes-visitor-1",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"https://shop.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	frames := make(chan map[string]any, 64)
+	go func() {
+		for {
+			var f map[string]any
+			if err := wsjson.Read(ctx, ws, &f); err != nil {
+				close(frames)
+				return
+			}
+			frames <- f
+		}
+	}()
+	next := func(typ string) map[string]any {
+		t.Helper()
+		for f := range frames {
+			if f["type"] == typ {
+				return f
+			}
+		}
+		t.Fatalf("no %s frame", typ)
+		return nil
+	}
+	next("state")
+	if err := wsjson.Write(ctx, ws, map[string]any{"type": "message", "client_id": "x1", "body": "hello from process A"}); err != nil {
+		t.Fatal(err)
+	}
+	conv := next("ack")["conversation"].(map[string]any)["id"].(string)
+	for ev := range events { // the visitor's message on process B's stream
+		if ev.typ == "message.created" && ev.conversationID == conv {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the visitor's message never reached the event stream on process B")
+	}
+	onB.must(t, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"body": "answered on process B"}, nil)
+	for {
+		f := next("message")
+		if m := f["message"].(map[string]any); m["body"] == "answered on process B" {
+			break
+		}
 	}
 }

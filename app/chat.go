@@ -341,7 +341,7 @@ func LoadTranscript(ctx context.Context, tx sb.Tx, c *sb.Conversation) (*ChatTra
 	return t, nil
 }
 
-// visitorName is how a transcript names the visitor.
+// VisitorName is how a transcript names the visitor.
 func (t *ChatTranscript) VisitorName() string {
 	if n := strings.TrimSpace(t.Contact.Name); n != "" {
 		return n

@@ -52,14 +52,13 @@ type Options struct {
 // starts (it registers the chat config check and the transcript hook) and
 // mount it with Mount (httpapi.Config.Extra).
 type Widget struct {
-	app     *app.Service
-	log     *slog.Logger
-	opts    Options
-	limits  *limiter
-	hub     *hub
-	chans   channelCache
-	users   nameCache
-	started time.Time
+	app    *app.Service
+	log    *slog.Logger
+	opts   Options
+	limits *limiter
+	hub    *hub
+	chans  channelCache
+	users  nameCache
 }
 
 // nameCache keeps users' names for a minute, so that acknowledging a
@@ -99,7 +98,7 @@ func New(o Options) *Widget {
 	if o.Resync <= 0 {
 		o.Resync = 30 * time.Second
 	}
-	w := &Widget{app: o.App, log: o.Logger, opts: o, limits: newLimiter(o), started: time.Now()}
+	w := &Widget{app: o.App, log: o.Logger, opts: o, limits: newLimiter(o)}
 	w.hub = newHub(w)
 	o.App.RegisterConfigCheck(sb.KindChat, CheckConfig)
 	o.App.OnClose(w.transcript)

@@ -61,6 +61,7 @@ type Service struct {
 	rnd           *rand.Rand // used only by the batcher goroutine and under rndMu elsewhere
 	rndMu         sync.Mutex
 
+	hooks   kindHooks // channel adapters' config checks and close hooks (chat.go)
 	tokens  tokenCache
 	snaps   snapCache
 	touchMu sync.Mutex
@@ -68,7 +69,7 @@ type Service struct {
 
 	jobs     jobQueue
 	outbound map[sb.ChannelKind]Outbound
-	hooks    webhookState // R-X8 (webhookfeed.go)
+	webhooks webhookState // R-X8 (webhookfeed.go)
 
 	started atomic.Bool
 	wg      sync.WaitGroup

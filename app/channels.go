@@ -101,6 +101,9 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 		if err := cfg.checkChannel(op, a, c, true); err != nil {
 			return err
 		}
+		if err := s.checkKind(op, cfg, c); err != nil {
+			return err
+		}
 		if err := tx.CreateChannel(ctx, c); err != nil {
 			return err
 		}
@@ -140,6 +143,9 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 			c.Tickets = *p.Tickets
 		}
 		if err := cfg.checkChannel(op, a, c, p.Routing != nil); err != nil {
+			return err
+		}
+		if err := s.checkKind(op, cfg, c); err != nil {
 			return err
 		}
 		if err := tx.UpdateChannel(ctx, c); err != nil {

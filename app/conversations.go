@@ -400,6 +400,11 @@ func (s *Service) setStatus(ctx context.Context, tx sb.Tx, c *sb.Conversation, s
 	if err := tx.UpdateConversation(ctx, c); err != nil {
 		return err
 	}
+	if status == sb.StatusClosed {
+		if err := s.closed(ctx, tx, c); err != nil {
+			return err
+		}
+	}
 	return s.event(ctx, tx, c, sb.EventConversationStatus, c)
 }
 

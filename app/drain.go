@@ -33,7 +33,7 @@ func (s *Service) drainTo(ctx context.Context, tx sb.Tx, accountID, userID strin
 			}
 			continue
 		}
-		ok, _ := pool.Eligible(userID, routing.Arrival{Trigger: sb.TriggerBacklogDrain})
+		ok, _ := pool.Eligible(userID, routing.Arrival{Trigger: sb.TriggerBacklogDrain, StepUserIDs: stepUsers(d.channels[c.ChannelID])})
 		if !ok {
 			continue
 		}
@@ -65,7 +65,7 @@ func (s *Service) drainAll(ctx context.Context, tx sb.Tx, accountID string) erro
 		if pool == nil {
 			continue
 		}
-		res := pool.Decide(routing.Arrival{Trigger: sb.TriggerBacklogDrain}, lockedRand{s})
+		res := pool.Decide(routing.Arrival{Trigger: sb.TriggerBacklogDrain, StepUserIDs: stepUsers(d.channels[c.ChannelID])}, lockedRand{s})
 		if res.AssigneeID == "" {
 			continue
 		}

@@ -129,7 +129,7 @@ func (b *batch) completeContact(c *sb.Contact, ic InboundContact) {
 func (b *batch) newConversation(ch *sb.Channel, latest *sb.Conversation, contact *sb.Contact, known bool, m *sb.Message, subject string) (*InboundResult, error) {
 	c := &sb.Conversation{ID: b.s.newID(), AccountID: b.accountID, InboxID: ch.InboxID, ChannelID: ch.ID, ChannelKind: ch.Kind, ContactID: contact.ID,
 		Status: sb.StatusOpen, Subject: subject, Preview: preview(m.Body), CreatedAt: b.now, LastActivityAt: b.now}
-	arr := routing.Arrival{Trigger: sb.TriggerCreated, Contact: contact, ContactKnown: known}
+	arr := routing.Arrival{Trigger: sb.TriggerCreated, Contact: contact, ContactKnown: known, StepUserIDs: stepUsers(ch)}
 	if latest != nil {
 		arr.Trigger, arr.Previous = sb.TriggerReturning, latest.AssigneeID
 	}
@@ -149,7 +149,7 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	c.Status, c.ClosedAt, c.Waiting = sb.StatusOpen, time.Time{}, false
 	c.LastActivityAt, c.Preview = b.now, preview(m.Body)
 	b.touched(c)
-	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID}
+	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID, StepUserIDs: stepUsers(ch)}
 	return b.routeOpened(ch, c, m, arr, sb.EventConversationStatus)
 }
 
@@ -189,7 +189,7 @@ func (b *batch) continueConversation(ch *sb.Channel, c *sb.Conversation, contact
 	b.touched(c)
 	var d *sb.Decision
 	if old := c.AssigneeID; old != "" && ch.Kind.ChatLike() && b.reassignReplies(old) {
-		arr := routing.Arrival{Trigger: sb.TriggerReassignReplies, Contact: contact, ContactKnown: known, Exclude: []string{old}, ForceAvailable: true}
+		arr := routing.Arrival{Trigger: sb.TriggerReassignReplies, Contact: contact, ContactKnown: known, Exclude: []string{old}, ForceAvailable: true, StepUserIDs: stepUsers(ch)}
 		res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
 		b.addLoad(old, -1, zeroTime)
 		b.snap.Released(old, c.ChannelKind)

@@ -122,7 +122,7 @@ func (s *Service) fireReplyTimer(ctx context.Context, j *sb.Job) error {
 		if err != nil {
 			return err
 		}
-		res := snap.Pool(ch).Decide(routing.Arrival{Trigger: sb.TriggerReplyTimer, Contact: contact, ContactKnown: true, Exclude: t.Tried}, lockedRand{s})
+		res := snap.Pool(ch).Decide(routing.Arrival{Trigger: sb.TriggerReplyTimer, Contact: contact, ContactKnown: true, Exclude: t.Tried, StepUserIDs: stepUsers(ch)}, lockedRand{s})
 		d := res.Record(snap)
 		d.ID, d.AccountID, d.ConversationID, d.Trigger, d.CreatedAt = s.newID(), j.AccountID, c.ID, sb.TriggerReplyTimer, s.Now()
 		users, err := tx.Users(ctx, j.AccountID)

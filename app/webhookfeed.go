@@ -95,7 +95,7 @@ func (h *webhookState) take() (pending, watch []string) {
 
 // runWebhookFeed feeds subscriptions until ctx ends.
 func (s *Service) runWebhookFeed(ctx context.Context) {
-	h := &s.hooks
+	h := &s.webhooks
 	wake := h.wakeChan()
 	var streams sync.WaitGroup
 	defer streams.Wait()
@@ -153,7 +153,7 @@ func (s *Service) rescanWebhooks(ctx context.Context) {
 		return
 	}
 	for _, id := range ids {
-		s.hooks.mark(id, true)
+		s.webhooks.mark(id, true)
 	}
 }
 

@@ -89,9 +89,9 @@ type webhookPayload struct {
 // SetWebhookURLCheck installs the delivery adapter's extra check of
 // subscription URLs (e.g. no private addresses). Call it before Start.
 func (s *Service) SetWebhookURLCheck(check func(u *url.URL) error) {
-	s.hooks.mu.Lock()
-	defer s.hooks.mu.Unlock()
-	s.hooks.urlCheck = check
+	s.webhooks.mu.Lock()
+	defer s.webhooks.mu.Unlock()
+	s.webhooks.urlCheck = check
 }
 
 // checkWebhookURL refuses what is not an absolute http(s) URL, and what
@@ -106,9 +106,9 @@ func (s *Service) checkWebhookURL(op, raw string) error {
 	case u.User != nil:
 		return sb.Invalidf(op, "url", "url must not hold credentials; receivers authenticate deliveries by their signature")
 	}
-	s.hooks.mu.Lock()
-	check := s.hooks.urlCheck
-	s.hooks.mu.Unlock()
+	s.webhooks.mu.Lock()
+	check := s.webhooks.urlCheck
+	s.webhooks.mu.Unlock()
 	if check != nil {
 		if err := check(u); err != nil {
 			return sb.Invalidf(op, "url", "%s", err.Error())
@@ -210,7 +210,7 @@ func (s *Service) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (
 	if err != nil {
 		return nil, sb.Wrap(op, err)
 	}
-	s.hooks.watch(a.AccountID)
+	s.webhooks.watch(a.AccountID)
 	return &WebhookView{Webhook: w, Secret: secret}, nil
 }
 
@@ -268,7 +268,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, a Actor, id string, p Webho
 	if err != nil {
 		return nil, sb.Wrap(op, err)
 	}
-	s.hooks.watch(a.AccountID)
+	s.webhooks.watch(a.AccountID)
 	return view, nil
 }
 

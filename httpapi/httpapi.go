@@ -135,6 +135,8 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("PATCH /api/v1/channels/{id}", s.authed(s.updateChannel))
 	m.Handle("DELETE /api/v1/channels/{id}", s.authed(s.deleteChannel))
 	m.Handle("POST /api/v1/channels/{id}/inbound", s.authed(s.inbound))
+	m.Handle("GET /api/v1/channels/{id}/chatflow", s.authed(s.getChatflow))
+	m.Handle("PUT /api/v1/channels/{id}/chatflow", s.authed(s.putChatflow))
 
 	m.Handle("GET /api/v1/contacts", s.authed(s.listContacts))
 	m.Handle("POST /api/v1/contacts", s.authed(s.createContact))
@@ -149,6 +151,7 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("POST /api/v1/conversations/{id}/close", s.authed(s.closeConversation))
 	m.Handle("POST /api/v1/conversations/{id}/reopen", s.authed(s.reopenConversation))
 	m.Handle("GET /api/v1/conversations/{id}/routing", s.authed(s.routingRecord))
+	m.Handle("POST /api/v1/conversations/{id}/signal", s.authed(s.chatSignal))
 
 	m.Handle("GET /api/v1/events", s.authed(s.events))
 

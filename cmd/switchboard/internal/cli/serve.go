@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/sqlstore"
 	"github.com/switchboard-dev/switchboard/web"
 	"github.com/switchboard-dev/switchboard/webhooks"
+	"github.com/switchboard-dev/switchboard/widget"
 )
 
 // Timeouts of the HTTP server. Writes get their deadline per request (see
@@ -52,6 +53,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	reg, metrics := newRegistry()
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
 	webhooks.Register(svc, webhooks.Config{AllowPrivate: cfg.WebhooksAllowPrivate, Logger: log}) // R-X8
+	chat := widget.New(widget.Options{App: svc, Logger: log})                                    // registers its hooks before Start
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -70,7 +72,10 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
 		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
-		Extra: web.New(web.Config{App: svc, Logger: log}).Mount, // the agents' inbox at / and /app
+		Extra: func(mux *http.ServeMux) {
+			web.New(web.Config{App: svc, Logger: log}).Mount(mux) // the agents' inbox at / and /app
+			chat.Mount(mux)                                       // /widget.js and /widget/v1/…
+		},
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),
@@ -162,6 +167,7 @@ func printDemo(w io.Writer, url string, info *demo.Info) {
 	if chat == "" {
 		return
 	}
+	fmt.Fprintf(w, "Chat as a visitor of the website: %s/widget/v1/%s/preview\n", url, chat)
 	fmt.Fprintf(w, `
 Try it — a token, a chat message from a new contact, and why it went where it went:
 

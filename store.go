@@ -26,7 +26,8 @@ type Store interface {
 	// Subscribe delivers every event committed from now on in the given
 	// account (on any process sharing the database) until ctx ends. The
 	// channel is closed then. A slow subscriber loses events rather than
-	// blocking others; it can catch up with Tx.EventsSince.
+	// blocking others; it is then sent an EventGap whose ID is where to
+	// catch up from with Tx.EventsSince.
 	Subscribe(ctx context.Context, accountID string) <-chan Event
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string

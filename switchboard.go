@@ -327,4 +327,8 @@ const (
 	EventMessageCreated       = "message.created"
 	EventUserStatus           = "user.status_changed"
 	EventOwnerNotification    = "owner.notification" // R-A8: the owner is away and should be emailed
+	// EventGap is never stored: a Store's subscription sends it to a
+	// subscriber that fell behind and lost events. Its ID is the last
+	// event before the loss; EventsSince(ID) recovers what was missed.
+	EventGap = "stream.gap"
 )

@@ -56,6 +56,13 @@ type env struct {
 // newEnv starts the whole stack on dsn. opts may change the API's config.
 func newEnv(t *testing.T, dsn string, opts ...func(*httpapi.Config)) *env {
 	t.Helper()
+	return newEnvWrapped(t, dsn, nil, opts...)
+}
+
+// newEnvWrapped is newEnv whose service runs over wrap(store), for tests
+// that make the store misbehave.
+func newEnvWrapped(t *testing.T, dsn string, wrap func(sb.Store) sb.Store, opts ...func(*httpapi.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	t.Cleanup(func() { // registered first, so it runs last
@@ -69,7 +76,11 @@ func newEnv(t *testing.T, dsn string, opts ...func(*httpapi.Config)) *env {
 		t.Fatalf("sqlstore.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := app.New(app.Config{Store: st, Logger: logger, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+	var store sb.Store = st
+	if wrap != nil {
+		store = wrap(st)
+	}
+	svc := app.New(app.Config{Store: store, Logger: logger, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
 	svc.Start(ctx)
 	t.Cleanup(svc.Close)
 	reg := prometheus.NewRegistry()

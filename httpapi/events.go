@@ -110,6 +110,15 @@ func (s *server) pump(ctx context.Context, st *stream, a app.Actor, see func(sb.
 			if !ok {
 				return nil
 			}
+			if e.Type == sb.EventGap {
+				// This stream fell behind and lost live events: send them
+				// from the log, then go on live (skipping what was sent).
+				st.last = max(st.last, e.ID)
+				if err := s.replay(ctx, st, a); err != nil {
+					return err
+				}
+				continue
+			}
 			if e.ID <= st.last || !see(e) {
 				continue
 			}
@@ -120,6 +129,7 @@ func (s *server) pump(ctx context.Context, st *stream, a app.Actor, see func(sb.
 			if err := st.comment("ping"); err != nil {
 				return err
 			}
+
 			s.app.Touch(ctx, a) // R-V2: an open live connection counts as active
 			if f, err := s.app.EventFilter(ctx, a); err == nil {
 				see = f

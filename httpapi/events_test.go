@@ -178,3 +178,56 @@ func TestEvents(t *testing.T) {
 		})
 	})
 }
+
+// lossyStore loses every message.created event on its subscriptions, as
+// a subscriber that fell behind does, and sends the gap marker the real
+// store sends then.
+type lossyStore struct{ sb.Store }
+
+func (s lossyStore) Subscribe(ctx context.Context, accountID string) <-chan sb.Event {
+	in := s.Store.Subscribe(ctx, accountID)
+	out := make(chan sb.Event, 64)
+	go func() {
+		defer close(out)
+		for e := range in {
+			if e.Type == sb.EventMessageCreated {
+				e = sb.Event{ID: e.ID - 1, AccountID: e.AccountID, Type: sb.EventGap}
+			}
+			out <- e
+		}
+	}()
+	return out
+}
+
+// An event stream that lost live events sends them from the log when told
+// of the gap, in order, and nothing twice (R-X7: live events reach agents).
+func TestEventsRecoverFromAGap(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newEnvWrapped(t, dsn, func(s sb.Store) sb.Store { return lossyStore{s} })
+		e.setup(t)
+		ch := e.channel(t, e.inbox(t, "Support"), "email", nil)
+		s := e.openStream(t, e.admin, "")
+		conv := e.inbound(t, ch, "c@x.test", "first").Conversation
+		var seen []string
+		s.until(t, func(ev sseEvent) bool {
+			seen = append(seen, ev.typ+" "+ev.id)
+			return ev.typ == sb.EventMessageCreated && ev.ev.ConversationID == conv.ID
+		}, func(ev sseEvent) bool { return ev.typ == sb.EventGap })
+		more := e.inbound(t, ch, "c@x.test", "second")
+		got := s.until(t, func(ev sseEvent) bool {
+			seen = append(seen, ev.typ+" "+ev.id)
+			return ev.typ == sb.EventMessageCreated && ev.ev.ConversationID == conv.ID && strings.Contains(ev.data, "second")
+		}, func(ev sseEvent) bool { return ev.typ == sb.EventGap })
+		if got.ev.ConversationID != more.Conversation.ID {
+			t.Fatalf("second message event %+v", got.ev)
+		}
+		ids := map[string]bool{}
+		for _, x := range seen {
+			if ids[x] {
+				t.Fatalf("event sent twice: %s (all: %v)", x, seen)
+			}
+			ids[x] = true
+		}
+	})
+}

@@ -18,7 +18,7 @@ import (
 const (
 	// subscriberBuffer is each subscriber's channel capacity; once it is
 	// full, further events are dropped for that subscriber.
-	subscriberBuffer = 256
+	subscriberBuffer = 1024
 	// eventsDefaultLimit and eventsMaxLimit bound EventsSince.
 	eventsDefaultLimit = 100
 	eventsMaxLimit     = 1000
@@ -139,9 +139,10 @@ func loadEvent(ctx context.Context, db *sql.DB, accountID string, id int64) (*sb
 	return e, nil
 }
 
-// Subscribe implements switchboard.Store. The channel has room for 256
+// Subscribe implements switchboard.Store. The channel has room for 1024
 // events; when it is full, further events are dropped for this subscriber
-// (counted in DroppedEvents) rather than blocking anyone. It is closed when
+// (counted in DroppedEvents) rather than blocking anyone, and an
+// sb.EventGap marker tells it where to replay from. It is closed when
 // ctx ends or the Store closes.
 //
 // SQLite delivers the events committed by this process, before Update
@@ -169,6 +170,42 @@ type subscriber struct {
 	ch        chan sb.Event
 	dropped   atomic.Uint64
 	stop      func() bool // stops the context.AfterFunc
+
+	mu       sync.Mutex
+	gap      bool  // events were dropped and the gap marker is not sent yet
+	gapAfter int64 // the marker's ID: the events after it include the dropped ones
+}
+
+// deliver hands e to sub without blocking. When the channel is full, e is
+// dropped and, as soon as there is room again, an sb.EventGap marker goes
+// first, whose ID is the last event before the first one dropped: replaying
+// the log after it (EventsSince) recovers everything missed.
+func (b *bus) deliver(sub *subscriber, e sb.Event) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.gap {
+		select {
+		case sub.ch <- sb.Event{ID: sub.gapAfter, AccountID: sub.accountID, Type: sb.EventGap, CreatedAt: e.CreatedAt}:
+			sub.gap = false
+		default:
+			b.drop(sub, e)
+			return
+		}
+	}
+	select {
+	case sub.ch <- e:
+	default:
+		sub.gap, sub.gapAfter = true, e.ID-1
+		b.drop(sub, e)
+	}
+}
+
+func (b *bus) drop(sub *subscriber, e sb.Event) {
+	b.dropped.Add(1)
+	if sub.dropped.Add(1) == 1 {
+		b.logger.Warn("event subscriber is too slow; dropping its events (it is told where the gap starts)",
+			"account_id", e.AccountID, "event_id", e.ID)
+	}
 }
 
 func newBus(logger *slog.Logger) *bus {
@@ -233,15 +270,7 @@ func (b *bus) dispatch(events []sb.Event) {
 	defer b.mu.RUnlock()
 	for _, e := range events {
 		for sub := range b.subs[e.AccountID] {
-			select {
-			case sub.ch <- e:
-			default:
-				b.dropped.Add(1)
-				if sub.dropped.Add(1) == 1 {
-					b.logger.Warn("event subscriber is too slow; dropping its events",
-						"account_id", e.AccountID, "event_id", e.ID)
-				}
-			}
+			b.deliver(sub, e)
 		}
 	}
 }

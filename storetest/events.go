@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,7 +166,7 @@ func testSlowSubscriber(t *testing.T, f *fixture) {
 	ctx := f.ctx
 	slow := f.s.Subscribe(ctx, a)
 	fast := f.s.Subscribe(ctx, a)
-	const batches, perBatch = 6, 100
+	const batches, perBatch = 15, 100 // more than a subscription's buffer
 	const n = batches * perBatch
 	var received atomic.Int64
 	got := make(chan []int64, 1)
@@ -205,6 +206,7 @@ func testSlowSubscriber(t *testing.T, f *fixture) {
 	}
 	diff(t, "events received by the reading subscriber", want, <-got)
 	kept := 0
+	var lastKept int64
 	for len(slow) > 0 {
 		e := <-slow
 		if e.ID <= w.event.ID {
@@ -214,10 +216,37 @@ func testSlowSubscriber(t *testing.T, f *fixture) {
 			t.Errorf("slow subscriber's first event = %d, want the oldest, %d", e.ID, want[0])
 		}
 		kept++
+		lastKept = e.ID
 	}
 	if kept == 0 || kept >= n {
-		t.Errorf("slow subscriber kept %d of %d events: want the oldest kept and the rest dropped once its buffer is full", kept, n)
+		t.Fatalf("slow subscriber kept %d of %d events: want the oldest kept and the rest dropped once its buffer is full", kept, n)
 	}
+	// With room again, the slow subscriber is told where its gap starts,
+	// before the next event; the log after that point holds what it missed.
+	next := &sb.Event{AccountID: a, Type: "after"}
+	f.update(a, func(tx sb.Tx) error { return tx.AppendEvent(ctx, next) })
+	var gap, after sb.Event
+	for _, e := range []*sb.Event{&gap, &after} {
+		select {
+		case *e = <-slow:
+		case <-time.After(eventTimeout):
+			t.Fatal("the slow subscriber got nothing after its buffer emptied")
+		}
+	}
+	if gap.Type != sb.EventGap || gap.ID != lastKept || after.ID != next.ID {
+		t.Fatalf("after the loss: %s %d then %s %d; want %s %d (the last kept event), then event %d",
+			gap.Type, gap.ID, after.Type, after.ID, sb.EventGap, lastKept, next.ID)
+	}
+	f.view(func(tx sb.Tx) error {
+		missed, err := tx.EventsSince(ctx, a, gap.ID, n)
+		must(t, "EventsSince", err)
+		var ids []int64
+		for _, e := range missed {
+			ids = append(ids, e.ID)
+		}
+		diff(t, "events after the gap marker", append(slices.Clone(want[kept:]), next.ID), ids)
+		return nil
+	})
 }
 
 // testSerialised: 16 goroutines × 25 Updates each read a counter (a team's

@@ -34,7 +34,7 @@ type kindOption struct {
 // kinds are the channel kinds with an example of their config.
 var kinds = []kindOption{
 	{sb.KindEmail, "Email", `{"address": "support@example.com"}`},
-	{sb.KindChat, "Live chat", `{"color": "#2255aa", "greeting": "Hi! How can we help?"}`},
+	{sb.KindChat, "Live chat", `{"color": "#2255aa", "welcome_message": "Hi! How can we help?"}`},
 	{sb.KindMessenger, "Facebook Messenger", `{"page_id": "1234567890"}`},
 	{sb.KindWhatsApp, "WhatsApp", `{"phone_number_id": "1234567890"}`},
 	{sb.KindForm, "Web form", `{"fields": ["name", "email", "message"]}`},

@@ -149,6 +149,20 @@ func (h *hub) run(ctx context.Context, f *feed, events <-chan sb.Event) {
 // dispatch hands e to the connections it concerns and schedules an
 // availability refresh for changes that can move it.
 func (h *hub) dispatch(f *feed, e *sb.Event) {
+	if e.Type == sb.EventGap {
+		// The feed fell behind and lost events: every widget re-reads.
+		h.mu.Lock()
+		to := make([]*conn, 0, len(f.conns))
+		for c := range f.conns {
+			to = append(to, c)
+		}
+		h.mu.Unlock()
+		for _, c := range to {
+			c.notify(item{event: e})
+		}
+		h.schedule(f)
+		return
+	}
 	var contactID string
 	if e.Type == sb.EventConversationCreated {
 		var c struct {

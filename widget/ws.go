@@ -314,6 +314,9 @@ func (c *conn) handle(ctx context.Context, it item) error {
 		return c.write(ctx, Frame{Type: "availability", Availability: it.state})
 	}
 	e := it.event
+	if e.Type == sb.EventGap {
+		return c.sync(ctx) // the account's feed lost events: re-read the thread now
+	}
 	convID, contactID := c.w.hub.keys(c)
 	switch e.Type {
 	case sb.EventMessageCreated:

@@ -58,6 +58,8 @@ type Service struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
+	kinds map[sb.ChannelKind]ChannelKindHooks // channel packages' hooks, set before Start
+
 	started atomic.Bool
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc

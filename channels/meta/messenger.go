@@ -1,0 +1,297 @@
+package meta
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/app"
+	"github.com/switchboard-dev/switchboard/channels/internal/hook"
+)
+
+// messengerWebhook takes a Messenger webhook: signature first (401
+// unsigned, 403 wrong; nothing stored either way), then each event of a
+// page connected to a channel. Events of unknown pages are skipped. It
+// answers 500 if an event could not be stored, so that Meta sends the
+// batch again; the events already stored are then de-duplicated by mid.
+func (m *Meta) messengerWebhook(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	body, err := hook.ReadBody(w, r)
+	if err != nil {
+		hook.WriteError(w, err)
+		return
+	}
+	if r.Header.Get("X-Hub-Signature-256") == "" {
+		_, _, err := m.verified(r, body, nil)
+		hook.WriteError(w, err)
+		return
+	}
+	events, perr := ParseMessenger(body)
+	channels := map[string]*sb.Channel{}
+	candidates := map[string]string{}
+	for _, ev := range events {
+		ch, err := m.channelFor(ctx, channels, pageKey(ev.PageID))
+		if err != nil {
+			hook.WriteError(w, err)
+			return
+		}
+		if ch != nil && ch.Kind == sb.KindMessenger {
+			if cfg, err := parseMessenger(ch.Config); err == nil && cfg.AppSecret != "" {
+				candidates[ch.ID] = cfg.AppSecret
+			}
+		}
+	}
+	global, verifiedChannels, err := m.verified(r, body, candidates)
+	if err != nil {
+		hook.WriteError(w, err)
+		return
+	}
+	if perr != nil {
+		m.log.Warn("Messenger webhook with a bad payload refused", "remote", r.RemoteAddr, "err", perr)
+		hook.WriteError(w, perr)
+		return
+	}
+	stored, failed := 0, false
+	for i := range events {
+		ev := &events[i]
+		ch := channels[pageKey(ev.PageID)]
+		if ch == nil || ch.Kind != sb.KindMessenger {
+			m.log.Info("Messenger event for a page no channel is connected to; skipped", "page_id", ev.PageID, "kind", ev.Kind)
+			continue
+		}
+		if !global && !verifiedChannels[ch.ID] {
+			m.log.Warn("Messenger event not signed with its page's app secret; skipped", "page_id", ev.PageID, "channel_id", ch.ID)
+			continue
+		}
+		if err := m.messengerEvent(ctx, ch, ev); err != nil {
+			m.log.Error("storing a Messenger event failed", "channel_id", ch.ID, "kind", ev.Kind, "mid", ev.MID, "err", err)
+			if !sb.IsKind(err, sb.Invalid) && !sb.IsKind(err, sb.TooLarge) {
+				failed = true
+			}
+			continue
+		}
+		stored++
+	}
+	if failed {
+		hook.WriteError(w, sb.E("meta.Messenger", sb.Unavailable, "retry", "some events could not be stored; send them again"))
+		return
+	}
+	hook.WriteJSON(w, http.StatusOK, map[string]int{"events": len(events), "processed": stored})
+}
+
+// messengerEvent handles one event of a connected page.
+func (m *Meta) messengerEvent(ctx context.Context, ch *sb.Channel, ev *MessengerEvent) error {
+	cfg, err := parseMessenger(ch.Config)
+	if err != nil {
+		return err
+	}
+	switch ev.Kind {
+	case EventMessage, EventPostback:
+		if cfg.Consent != ConsentExplicit {
+			return m.deliverMessenger(ctx, ch, cfg, ev)
+		}
+		deliver, err := m.consentGate(ctx, ch, cfg, ev)
+		if err != nil {
+			return err
+		}
+		for i := range deliver {
+			if err := m.deliverMessenger(ctx, ch, cfg, &deliver[i]); err != nil {
+				return err
+			}
+		}
+		if len(deliver) > 1 || (len(deliver) == 1 && deliver[0].MID != ev.MID) {
+			return m.releaseHeld(ctx, ch, ev.PSID)
+		}
+		return nil
+	case EventDelivery:
+		return m.messengerDelivery(ctx, ch, cfg, ev, DeliveryDelivered)
+	case EventRead:
+		return m.messengerDelivery(ctx, ch, cfg, ev, DeliveryRead)
+	}
+	return nil
+}
+
+// visitorToken is the contact identity of a Messenger user: page-scoped
+// ids differ per page, so the page is part of it.
+func visitorToken(pageID, psid string) string { return "messenger:" + pageID + ":" + psid }
+
+// psidOf returns the PSID in a contact's visitor token for the page.
+func psidOf(token, pageID string) (string, bool) {
+	psid, ok := strings.CutPrefix(token, "messenger:"+pageID+":")
+	return psid, ok && psid != ""
+}
+
+// deliverMessenger stores a message or postback as an inbound message
+// (de-duplicated by mid) and sends the instant reply if it started a
+// conversation.
+func (m *Meta) deliverMessenger(ctx context.Context, ch *sb.Channel, cfg *MessengerConfig, ev *MessengerEvent) error {
+	token := visitorToken(cfg.PageID, ev.PSID)
+	name := m.profileName(ctx, ch, cfg, token, ev.PSID)
+	meta, err := json.Marshal(map[string]any{"messenger": map[string]any{
+		"kind": ev.Kind, "mid": ev.MID, "psid": ev.PSID, "page_id": cfg.PageID,
+		"payload": ev.Payload, "attachments": ev.Attachments, "sent_at": ev.Time,
+	}})
+	if err != nil {
+		return err
+	}
+	res, err := m.app.Deliver(ctx, ch.AccountID, ch.ID, app.InboundInput{
+		Contact: app.InboundContact{VisitorToken: token, Name: name}, Body: ev.Body(), ExternalID: ev.MID, Meta: meta,
+	})
+	if err != nil || res.Duplicate {
+		return err
+	}
+	if !res.Conversation.CreatedAt.Equal(res.Message.CreatedAt) {
+		return nil // not the first message of the conversation
+	}
+	text := cfg.InstantReply
+	if cfg.Consent == ConsentImplicit {
+		text = strings.TrimSpace(cfg.ConsentText + "\n\n" + text)
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	return m.automated(ctx, res.Conversation, JobMessengerSend, text)
+}
+
+// profileName looks up a new contact's name (first and last) through the
+// Graph API; Messenger never gives an email. Failures only cost the name.
+func (m *Meta) profileName(ctx context.Context, ch *sb.Channel, cfg *MessengerConfig, token, psid string) string {
+	if cfg.PageAccessToken == "" || (cfg.LookupProfile != nil && !*cfg.LookupProfile) {
+		return ""
+	}
+	known := false
+	_ = m.app.View(ctx, func(tx sb.Tx) error {
+		c, err := tx.ContactByVisitorToken(ctx, ch.AccountID, token)
+		known = err == nil && c.Name != ""
+		return nil
+	})
+	if known {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	p, err := m.graph.MessengerProfile(ctx, cfg.PageAccessToken, psid)
+	if err != nil {
+		m.log.Info("Messenger profile look-up failed; the contact stays without a name", "channel_id", ch.ID, "err", err)
+		return ""
+	}
+	return strings.TrimSpace(p.FirstName + " " + p.LastName)
+}
+
+// automated stores an automated outgoing message (no author: the 24-hour
+// window applies, never the human-agent exception) in the conversation
+// and queues it for sending, in one transaction.
+func (m *Meta) automated(ctx context.Context, c *sb.Conversation, jobKind, text string) error {
+	return m.app.Update(ctx, c.AccountID, func(tx sb.Tx) error {
+		now := m.app.Now()
+		msg := &sb.Message{AccountID: c.AccountID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: sb.DirectionOut,
+			Body: text, Delivery: DeliveryQueued, CreatedAt: now}
+		if err := tx.CreateMessage(ctx, msg); err != nil {
+			return err
+		}
+		data, err := json.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		if err := tx.AppendEvent(ctx, &sb.Event{AccountID: c.AccountID, Type: sb.EventMessageCreated, InboxID: c.InboxID,
+			ConversationID: c.ID, Data: data, CreatedAt: now}); err != nil {
+			return err
+		}
+		payload, err := json.Marshal(map[string]string{"message_id": msg.ID, "conversation_id": c.ID, "channel_id": c.ChannelID})
+		if err != nil {
+			return err
+		}
+		return m.app.Enqueue(ctx, tx, &sb.Job{AccountID: c.AccountID, Kind: jobKind, Key: msg.ID, Payload: payload, RunAt: now})
+	})
+}
+
+// Delivery states of outgoing messages.
+const (
+	DeliveryQueued    = "queued"
+	DeliverySent      = "sent"
+	DeliveryDelivered = "delivered"
+	DeliveryRead      = "read"
+	DeliveryFailed    = "failed"
+)
+
+// deliveryRank orders delivery states; a state never goes back.
+func deliveryRank(s string) int {
+	switch s {
+	case DeliveryQueued:
+		return 1
+	case DeliverySent:
+		return 2
+	case DeliveryDelivered:
+		return 3
+	case DeliveryRead:
+		return 4
+	}
+	return 0 // "", failed: not advanced by receipts
+}
+
+// messengerDelivery applies a delivery or read receipt: the messages it
+// names (mids), or else every sent message of the person's latest
+// conversation up to the watermark.
+func (m *Meta) messengerDelivery(ctx context.Context, ch *sb.Channel, cfg *MessengerConfig, ev *MessengerEvent, state string) error {
+	return m.app.Update(ctx, ch.AccountID, func(tx sb.Tx) error {
+		var msgs []*sb.Message
+		if len(ev.Mids) > 0 {
+			for _, mid := range ev.Mids {
+				msg, err := tx.MessageByExternalID(ctx, ch.AccountID, ch.ID, mid)
+				if sb.IsKind(err, sb.NotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				msgs = append(msgs, msg)
+			}
+		} else {
+			var err error
+			if msgs, err = m.threadOf(ctx, tx, ch, visitorToken(cfg.PageID, ev.PSID)); err != nil {
+				return err
+			}
+			msgs = slices.DeleteFunc(msgs, func(msg *sb.Message) bool { return ev.Watermark.IsZero() || msg.CreatedAt.After(ev.Watermark) })
+		}
+		return advance(ctx, tx, ch.AccountID, msgs, state)
+	})
+}
+
+// threadOf returns the messages of the contact's latest conversation on
+// the channel (none if there is no such contact or conversation).
+func (m *Meta) threadOf(ctx context.Context, tx sb.Tx, ch *sb.Channel, token string) ([]*sb.Message, error) {
+	contact, err := tx.ContactByVisitorToken(ctx, ch.AccountID, token)
+	if sb.IsKind(err, sb.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	conv, err := tx.LatestConversation(ctx, ch.AccountID, contact.ID, ch.ID)
+	if sb.IsKind(err, sb.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tx.Messages(ctx, ch.AccountID, conv.ID)
+}
+
+// advance moves outgoing messages forward to state (sent → delivered →
+// read); it never moves one back and leaves failed ones alone.
+func advance(ctx context.Context, tx sb.Tx, accountID string, msgs []*sb.Message, state string) error {
+	for _, msg := range msgs {
+		r := deliveryRank(msg.Delivery)
+		if msg.Direction != sb.DirectionOut || r < deliveryRank(DeliverySent) || r >= deliveryRank(state) {
+			continue
+		}
+		if err := tx.SetMessageDelivery(ctx, accountID, msg.ID, state, "", ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -88,7 +88,7 @@ func checkMessenger(ch *sb.Channel) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !digitsOnly(c.PageID) {
+	if c.PageID != "" && !digitsOnly(c.PageID) {
 		return nil, sb.Invalidf(op, "config.page_id", "config.page_id must be the Facebook page's numeric id")
 	}
 	switch c.Consent {
@@ -105,6 +105,9 @@ func checkMessenger(ch *sb.Channel) ([]string, error) {
 	if utf8.RuneCountInString(c.InstantReply) > 2000 || utf8.RuneCountInString(c.ConsentText) > 2000 {
 		return nil, sb.Invalidf(op, "config.instant_reply", "Messenger messages are at most 2000 characters")
 	}
+	if c.PageID == "" {
+		return nil, nil // not connected to a page yet: only the inbound API reaches it
+	}
 	return []string{pageKey(c.PageID)}, nil
 }
 
@@ -115,6 +118,9 @@ func checkWhatsApp(ch *sb.Channel) ([]string, error) {
 	c, err := parseWhatsApp(ch.Config)
 	if err != nil {
 		return nil, err
+	}
+	if c.PhoneNumberID == "" {
+		return nil, nil
 	}
 	if !digitsOnly(c.PhoneNumberID) {
 		return nil, sb.Invalidf(op, "config.phone_number_id", "config.phone_number_id must be the WhatsApp business number's numeric id (not the phone number)")

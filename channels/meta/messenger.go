@@ -108,9 +108,9 @@ func (m *Meta) messengerEvent(ctx context.Context, ch *sb.Channel, ev *Messenger
 		}
 		return nil
 	case EventDelivery:
-		return m.messengerDelivery(ctx, ch, cfg, ev, DeliveryDelivered)
+		return m.messengerDelivery(ctx, ch, cfg, ev, DetailDelivered)
 	case EventRead:
-		return m.messengerDelivery(ctx, ch, cfg, ev, DeliveryRead)
+		return m.messengerDelivery(ctx, ch, cfg, ev, DetailRead)
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func (m *Meta) automated(ctx context.Context, c *sb.Conversation, jobKind, text 
 	return m.app.Update(ctx, c.AccountID, func(tx sb.Tx) error {
 		now := m.app.Now()
 		msg := &sb.Message{AccountID: c.AccountID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: sb.DirectionOut,
-			Body: text, Delivery: DeliveryQueued, CreatedAt: now}
+			Body: text, Delivery: sb.DeliveryQueued, CreatedAt: now}
 		if err := tx.CreateMessage(ctx, msg); err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (m *Meta) automated(ctx context.Context, c *sb.Conversation, jobKind, text 
 			return err
 		}
 		if err := tx.AppendEvent(ctx, &sb.Event{AccountID: c.AccountID, Type: sb.EventMessageCreated, InboxID: c.InboxID,
-			ConversationID: c.ID, Data: data, CreatedAt: now}); err != nil {
+			ConversationID: c.ID, UserID: c.AssigneeID, Data: data, CreatedAt: now}); err != nil {
 			return err
 		}
 		payload, err := json.Marshal(map[string]string{"message_id": msg.ID, "conversation_id": c.ID, "channel_id": c.ChannelID})
@@ -209,36 +209,29 @@ func (m *Meta) automated(ctx context.Context, c *sb.Conversation, jobKind, text 
 	})
 }
 
-// Delivery states of outgoing messages.
+// Receipts: a sent message's DeliveryDetail says how far it got.
 const (
-	DeliveryQueued    = "queued"
-	DeliverySent      = "sent"
-	DeliveryDelivered = "delivered"
-	DeliveryRead      = "read"
-	DeliveryFailed    = "failed"
+	DetailDelivered = "delivered"
+	DetailRead      = "read"
 )
 
-// deliveryRank orders delivery states; a state never goes back.
-func deliveryRank(s string) int {
-	switch s {
-	case DeliveryQueued:
+// receiptRank orders receipts; a message never goes back.
+func receiptRank(detail string) int {
+	switch detail {
+	case DetailDelivered:
 		return 1
-	case DeliverySent:
+	case DetailRead:
 		return 2
-	case DeliveryDelivered:
-		return 3
-	case DeliveryRead:
-		return 4
 	}
-	return 0 // "", failed: not advanced by receipts
+	return 0
 }
 
 // messengerDelivery applies a delivery or read receipt: the messages it
 // names (mids), or else every sent message of the person's latest
 // conversation up to the watermark.
 func (m *Meta) messengerDelivery(ctx context.Context, ch *sb.Channel, cfg *MessengerConfig, ev *MessengerEvent, state string) error {
-	return m.app.Update(ctx, ch.AccountID, func(tx sb.Tx) error {
-		var msgs []*sb.Message
+	var msgs []*sb.Message
+	err := m.app.View(ctx, func(tx sb.Tx) error {
 		if len(ev.Mids) > 0 {
 			for _, mid := range ev.Mids {
 				msg, err := tx.MessageByExternalID(ctx, ch.AccountID, ch.ID, mid)
@@ -250,15 +243,19 @@ func (m *Meta) messengerDelivery(ctx context.Context, ch *sb.Channel, cfg *Messe
 				}
 				msgs = append(msgs, msg)
 			}
-		} else {
-			var err error
-			if msgs, err = m.threadOf(ctx, tx, ch, visitorToken(cfg.PageID, ev.PSID)); err != nil {
-				return err
-			}
-			msgs = slices.DeleteFunc(msgs, func(msg *sb.Message) bool { return ev.Watermark.IsZero() || msg.CreatedAt.After(ev.Watermark) })
+			return nil
 		}
-		return advance(ctx, tx, ch.AccountID, msgs, state)
+		var err error
+		if msgs, err = m.threadOf(ctx, tx, ch, visitorToken(cfg.PageID, ev.PSID)); err != nil {
+			return err
+		}
+		msgs = slices.DeleteFunc(msgs, func(msg *sb.Message) bool { return ev.Watermark.IsZero() || msg.CreatedAt.After(ev.Watermark) })
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return m.advance(ctx, ch.AccountID, msgs, state)
 }
 
 // threadOf returns the messages of the contact's latest conversation on
@@ -281,15 +278,15 @@ func (m *Meta) threadOf(ctx context.Context, tx sb.Tx, ch *sb.Channel, token str
 	return tx.Messages(ctx, ch.AccountID, conv.ID)
 }
 
-// advance moves outgoing messages forward to state (sent → delivered →
-// read); it never moves one back and leaves failed ones alone.
-func advance(ctx context.Context, tx sb.Tx, accountID string, msgs []*sb.Message, state string) error {
+// advance records a receipt (delivered, read) on sent outgoing
+// messages; it never moves one back and leaves queued and failed ones
+// alone.
+func (m *Meta) advance(ctx context.Context, accountID string, msgs []*sb.Message, state string) error {
 	for _, msg := range msgs {
-		r := deliveryRank(msg.Delivery)
-		if msg.Direction != sb.DirectionOut || r < deliveryRank(DeliverySent) || r >= deliveryRank(state) {
+		if msg.Direction != sb.DirectionOut || msg.Delivery != sb.DeliverySent || receiptRank(msg.DeliveryDetail) >= receiptRank(state) {
 			continue
 		}
-		if err := tx.SetMessageDelivery(ctx, accountID, msg.ID, state, "", ""); err != nil {
+		if err := m.app.MarkDeliveryState(ctx, accountID, msg.ID, state); err != nil {
 			return err
 		}
 	}

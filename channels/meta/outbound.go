@@ -95,11 +95,11 @@ func (m *Meta) checkWhatsAppReply(ctx context.Context, tx sb.Tx, ch *sb.Channel,
 }
 
 // sendPayload is the outbound job's payload.
-type sendPayload struct {
-	MessageID      string `json:"message_id"`
-	ConversationID string `json:"conversation_id"`
-	ChannelID      string `json:"channel_id"`
-}
+type sendPayload = app.SendPayload
+
+// lastAttempt is the queue's default attempt limit: a temporary failure
+// on it fails the message instead of leaving it queued.
+const lastAttempt = 10
 
 // failed records a permanent failure on the message and stops the job.
 func (m *Meta) failed(ctx context.Context, accountID, messageID, reason string) error {
@@ -115,6 +115,9 @@ func (m *Meta) sendError(ctx context.Context, j *sb.Job, messageID string, err e
 	var ge *GraphError
 	if errors.As(err, &ge) && !ge.Temporary() {
 		return m.failed(ctx, j.AccountID, messageID, "the platform refused the message: "+ge.Message)
+	}
+	if j.Attempts >= lastAttempt {
+		return m.failed(ctx, j.AccountID, messageID, "the platform could not be reached after many attempts: "+err.Error())
 	}
 	return err
 }
@@ -151,7 +154,7 @@ func (m *Meta) sendMessenger(ctx context.Context, j *sb.Job) error {
 	if err != nil {
 		return err
 	}
-	if o.Message.Delivery != DeliveryQueued {
+	if o.Message.Delivery != sb.DeliveryQueued {
 		return nil // sent (or failed) by an earlier attempt
 	}
 	cfg, err := parseMessenger(o.Channel.Config)
@@ -203,7 +206,7 @@ func (m *Meta) sendWhatsApp(ctx context.Context, j *sb.Job) error {
 	if err != nil {
 		return err
 	}
-	if o.Message.Delivery != DeliveryQueued {
+	if o.Message.Delivery != sb.DeliveryQueued {
 		return nil
 	}
 	cfg, err := parseWhatsApp(o.Channel.Config)

@@ -78,21 +78,6 @@ func (m *Meta) whatsappWebhook(w http.ResponseWriter, r *http.Request) {
 	hook.WriteJSON(w, http.StatusOK, map[string]int{"events": len(events), "processed": stored})
 }
 
-// Phone normalises a phone number to "+" and its digits (E.164), the form
-// contacts are matched by across WhatsApp and calling channels.
-func Phone(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			b = append(b, c)
-		}
-	}
-	if len(b) == 0 {
-		return ""
-	}
-	return "+" + string(b)
-}
-
 func (m *Meta) whatsappEvent(ctx context.Context, ch *sb.Channel, ev *WhatsAppEvent) error {
 	if ev.Kind == WAStatus {
 		return m.whatsappStatus(ctx, ch, ev)
@@ -106,7 +91,7 @@ func (m *Meta) whatsappEvent(ctx context.Context, ch *sb.Channel, ev *WhatsAppEv
 		return err
 	}
 	_, err = m.app.Deliver(ctx, ch.AccountID, ch.ID, app.InboundInput{
-		Contact: app.InboundContact{Phone: Phone(ev.WaID), Name: ev.Name}, Body: ev.Body(), ExternalID: ev.ID, Meta: meta,
+		Contact: app.InboundContact{Phone: hook.Phone(ev.WaID), Name: ev.Name}, Body: ev.Body(), ExternalID: ev.ID, Meta: meta,
 	})
 	return err
 }
@@ -114,27 +99,30 @@ func (m *Meta) whatsappEvent(ctx context.Context, ch *sb.Channel, ev *WhatsAppEv
 // whatsappStatus applies a sent/delivered/read/failed status to our
 // message with that wamid.
 func (m *Meta) whatsappStatus(ctx context.Context, ch *sb.Channel, ev *WhatsAppEvent) error {
-	return m.app.Update(ctx, ch.AccountID, func(tx sb.Tx) error {
-		msg, err := tx.MessageByExternalID(ctx, ch.AccountID, ch.ID, ev.ID)
-		if sb.IsKind(err, sb.NotFound) || (err == nil && msg.Direction != sb.DirectionOut) {
+	var msg *sb.Message
+	err := m.app.View(ctx, func(tx sb.Tx) error {
+		var err error
+		msg, err = tx.MessageByExternalID(ctx, ch.AccountID, ch.ID, ev.ID)
+		return err
+	})
+	if sb.IsKind(err, sb.NotFound) || (err == nil && msg.Direction != sb.DirectionOut) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch ev.Status {
+	case DetailDelivered, DetailRead:
+		return m.advance(ctx, ch.AccountID, []*sb.Message{msg}, ev.Status)
+	case sb.DeliveryFailed:
+		if msg.Delivery == sb.DeliveryFailed || msg.DeliveryDetail == DetailRead {
 			return nil
 		}
-		if err != nil {
-			return err
+		detail := ev.Error
+		if detail == "" {
+			detail = "WhatsApp could not deliver the message"
 		}
-		switch ev.Status {
-		case DeliverySent, DeliveryDelivered, DeliveryRead:
-			return advance(ctx, tx, ch.AccountID, []*sb.Message{msg}, ev.Status)
-		case DeliveryFailed:
-			if msg.Delivery == DeliveryRead {
-				return nil
-			}
-			detail := ev.Error
-			if detail == "" {
-				detail = "WhatsApp could not deliver the message"
-			}
-			return tx.SetMessageDelivery(ctx, ch.AccountID, msg.ID, DeliveryFailed, detail, "")
-		}
-		return nil
-	})
+		return m.app.MarkDeliveryFailed(ctx, ch.AccountID, msg.ID, detail)
+	}
+	return nil // "sent": already recorded when the Graph API answered
 }

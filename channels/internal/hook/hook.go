@@ -159,3 +159,18 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Phone normalises a phone number to "+" and its digits (E.164), the form
+// contacts are matched by across WhatsApp, calling and form channels.
+func Phone(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return "+" + string(b)
+}

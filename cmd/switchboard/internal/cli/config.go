@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/channels/meta"
 )
 
 // EnvPrefix starts every flag's environment twin.
@@ -39,6 +40,9 @@ type Config struct {
 	Demo            bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	MetaAppSecret   string // Messenger and WhatsApp webhook signatures
+	MetaVerifyToken string // Meta's subscription handshake
+	GraphAPIURL     string
 
 	// load
 	URL         string
@@ -91,6 +95,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with a demo account and print its login")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
+	fs.StringVar(&c.MetaAppSecret, "meta-app-secret", "", "Meta app secret that signs Messenger and WhatsApp webhooks (prefer the environment twin: flags show in ps)")
+	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "verify token of Meta's webhook subscription handshake")
+	fs.StringVar(&c.GraphAPIURL, "graph-api-url", meta.DefaultGraphURL, "base URL of Meta's Graph API (Messenger and WhatsApp replies)")
 	c.logFlags(fs)
 }
 
@@ -177,6 +184,9 @@ func (c *Config) Validate(command string) error {
 		}
 		if c.MaxBodyBytes < 1024 {
 			return usagef("%s %d: use at least 1024", c.src("max-body-bytes"), c.MaxBodyBytes)
+		}
+		if u, err := url.Parse(c.GraphAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("%s %q: use an http(s) URL such as %s", c.src("graph-api-url"), c.GraphAPIURL, meta.DefaultGraphURL)
 		}
 		if c.ShutdownTimeout <= 0 {
 			return usagef("%s %s: use a positive duration such as 15s", c.src("shutdown-timeout"), c.ShutdownTimeout)

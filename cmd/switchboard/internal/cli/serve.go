@@ -49,6 +49,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 
 	reg, metrics := newRegistry()
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
+	entries := channelEntries(svc, log, cfg) // registers their hooks: before Start
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -67,6 +68,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
 		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Extra: entries,
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),

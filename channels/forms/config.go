@@ -54,7 +54,8 @@ type Form struct {
 	// Honeypot names a field people never fill (hidden by CSS); a
 	// submission that fills it is answered as accepted and stored nowhere.
 	Honeypot string `json:"honeypot,omitempty"`
-	// RatePerMinute bounds submissions per client IP (default 10, burst 5).
+	// RatePerMinute bounds submissions per client IP and form (default 10;
+	// a minute's worth may come at once, then they refill steadily).
 	RatePerMinute int `json:"rate_per_minute,omitempty"`
 }
 

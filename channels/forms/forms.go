@@ -295,7 +295,7 @@ func (l *limiter) allow(key string, perMinute int) bool {
 	}
 	b := l.buckets[key]
 	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), min(perMinute, 5))}
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), perMinute)}
 		l.buckets[key] = b
 	}
 	b.seen = now

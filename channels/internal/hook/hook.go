@@ -161,8 +161,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Phone normalises a phone number to "+" and its digits (E.164), the form
-// contacts are matched by across WhatsApp, calling and form channels.
+// contacts are matched by across WhatsApp, calling and form channels. A
+// leading international prefix 00 counts as "+". National numbers (no
+// country code) are kept as dialled: they cannot be made E.164 without
+// knowing the country.
 func Phone(s string) string {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "00"); ok {
+		s = rest
+	}
 	var b []byte
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= '0' && c <= '9' {

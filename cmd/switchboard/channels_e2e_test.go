@@ -192,4 +192,11 @@ func testChannels(t *testing.T, dsn string) {
 		}
 		convOn(ch)
 	})
+
+	logs := s.stderr.String() + s.stdout.String()
+	for _, secret := range []string{e2eAppSecret, e2eVerify, "EAAe2e", "EAAwa", "e2e-calling-secret-0001"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("a secret (%s…) appears in the server's output", secret[:4])
+		}
+	}
 }

@@ -66,10 +66,8 @@ func (s *Service) savedKind(ctx context.Context, tx sb.Tx, op string, c *sb.Chan
 			return err
 		}
 		if other != nil && other.ID != c.ID {
-			what, id, _ := strings.Cut(k, ":")
-			_, id, _ = strings.Cut(id, ":")
 			return &sb.Error{Op: op, Kind: sb.RuleViolation, Code: "already_connected", Field: "config",
-				Message: "this " + what + " account (" + id + ") is already connected to another channel; disconnect it there first (R-F1: it can belong to one account only)"}
+				Message: strings.ReplaceAll(k, ":", " ") + " is already connected to another channel, here or in another account; disconnect it there first (R-F1: it can belong to one account only)"}
 		}
 	}
 	if err := tx.SetChannelKeys(ctx, c.AccountID, c.ID, keys); err != nil {

@@ -22,6 +22,19 @@ CREATE TABLE channel_consents (
     PRIMARY KEY (channel_id, subject)
 );
 
+-- Channels connected before this migration claim their page or number
+-- (the oldest channel wins if two name the same one).
+INSERT INTO channel_keys (key, account_id, channel_id)
+    SELECT DISTINCT ON (k) k, account_id, id FROM (
+        SELECT 'messenger:page:' || (config::jsonb ->> 'page_id') AS k, account_id, id, created_at FROM channels
+        WHERE kind = 'messenger' AND coalesce(config::jsonb ->> 'page_id', '') <> ''
+        UNION ALL
+        SELECT 'whatsapp:phone:' || (config::jsonb ->> 'phone_number_id'), account_id, id, created_at FROM channels
+        WHERE kind = 'whatsapp' AND coalesce(config::jsonb ->> 'phone_number_id', '') <> ''
+    ) AS claimed
+    ORDER BY k, created_at, id
+    ON CONFLICT DO NOTHING;
+
 -- +goose Down
 DROP TABLE channel_consents;
 DROP TABLE channel_keys;

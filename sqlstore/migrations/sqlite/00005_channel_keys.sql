@@ -22,6 +22,17 @@ CREATE TABLE channel_consents (
     PRIMARY KEY (channel_id, subject)
 ) STRICT;
 
+-- Channels connected before this migration claim their page or number
+-- (the oldest channel wins if two name the same one).
+INSERT OR IGNORE INTO channel_keys (key, account_id, channel_id)
+    SELECT 'messenger:page:' || json_extract(config, '$.page_id'), account_id, id FROM channels
+    WHERE kind = 'messenger' AND json_valid(config) AND coalesce(json_extract(config, '$.page_id'), '') <> ''
+    ORDER BY created_at, id;
+INSERT OR IGNORE INTO channel_keys (key, account_id, channel_id)
+    SELECT 'whatsapp:phone:' || json_extract(config, '$.phone_number_id'), account_id, id FROM channels
+    WHERE kind = 'whatsapp' AND json_valid(config) AND coalesce(json_extract(config, '$.phone_number_id'), '') <> ''
+    ORDER BY created_at, id;
+
 -- +goose Down
 DROP TABLE channel_consents;
 DROP TABLE channel_keys;

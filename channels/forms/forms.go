@@ -5,9 +5,11 @@
 package forms
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -136,6 +138,11 @@ func (f *Forms) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	values, htmlPost, err := readValues(w, r)
+	if err == errUnsupportedMedia {
+		_, d := hook.Detail(err)
+		hook.WriteJSON(w, http.StatusUnsupportedMediaType, hook.ErrorBody{Error: d})
+		return
+	}
 	if err != nil {
 		hook.WriteError(w, err)
 		return
@@ -192,7 +199,7 @@ func (f *Forms) accepted(w http.ResponseWriter, r *http.Request, cfg *Form, html
 // reports a URL-encoded body (a plain HTML form).
 func readValues(w http.ResponseWriter, r *http.Request) (map[string]string, bool, error) {
 	const op = "forms.Read"
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	body, err := hook.ReadBody(w, r)
 	if err != nil {
 		return nil, false, err
@@ -208,12 +215,27 @@ func readValues(w http.ResponseWriter, r *http.Request) (map[string]string, bool
 			out[k] = strings.Join(v, ", ")
 		}
 		return out, true, nil
+	case "multipart/form-data": // a plain HTML form with enctype multipart; files are ignored
+		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(hook.MaxBody)
+		if err != nil {
+			return nil, false, sb.E(op, sb.Invalid, "bad_body", "the multipart form data is not valid")
+		}
+		defer form.RemoveAll()
+		out := make(map[string]string, len(form.Value))
+		for k, v := range form.Value {
+			out[k] = strings.Join(v, ", ")
+		}
+		return out, true, nil
 	case "application/json":
 		vals, err := ParseJSON(body)
 		return vals, false, err
 	}
-	return nil, false, sb.E(op, sb.Invalid, "unsupported_media_type", "send the form as application/x-www-form-urlencoded or application/json")
+	return nil, false, errUnsupportedMedia
 }
+
+// errUnsupportedMedia answers 415.
+var errUnsupportedMedia = sb.E("forms.Read", sb.Invalid, "unsupported_media_type",
+	"send the form as application/x-www-form-urlencoded, multipart/form-data or application/json")
 
 // ParseJSON reads a JSON object of field values: strings, numbers and
 // booleans are taken as text, arrays of them joined with ", ".

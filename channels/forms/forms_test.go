@@ -3,6 +3,7 @@ package forms_test
 import (
 	"encoding/json"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,9 +132,12 @@ func TestForms(t *testing.T) {
 			if r.Status != 422 || b.Error.Code != "invalid_fields" || !got["email"] || !got["topic"] || !got["message"] || !got["phone"] || len(got) != 4 {
 				t.Errorf("invalid submission: %d %s", r.Status, r.Body)
 			}
-			for _, bad := range []struct{ ct, body string }{{"application/json", `["x"]`}, {"application/json", `{"email":{"a":1}}`}, {"text/plain", "email=x"}} {
-				if r := e.Request("POST", "/forms/v1/"+ch, "", bad.body, "Content-Type", bad.ct); r.Status != 400 {
-					t.Errorf("%s %s: %d %s, want 400", bad.ct, bad.body, r.Status, r.Body)
+			for _, bad := range []struct {
+				ct, body string
+				status   int
+			}{{"application/json", `["x"]`, 400}, {"application/json", `{"email":{"a":1}}`, 400}, {"multipart/form-data; boundary=x", "garbage", 400}, {"text/plain", "email=x", 415}} {
+				if r := e.Request("POST", "/forms/v1/"+ch, "", bad.body, "Content-Type", bad.ct); r.Status != bad.status {
+					t.Errorf("%s %s: %d %s, want %d", bad.ct, bad.body, r.Status, r.Body, bad.status)
 				}
 			}
 			if n := len(convsOf(e, ch)); n != 2 {
@@ -144,12 +148,30 @@ func TestForms(t *testing.T) {
 			}
 		})
 
+		t.Run("multipart HTML forms are taken too", func(t *testing.T) {
+			var buf strings.Builder
+			mw := multipart.NewWriter(&buf)
+			for k, v := range map[string]string{"email": "mp@example.com", "topic": "Support", "message": "from a multipart form", "utm_source": "mp"} {
+				_ = mw.WriteField(k, v)
+			}
+			fw, _ := mw.CreateFormFile("attachment", "a.txt")
+			_, _ = fw.Write([]byte("ignored"))
+			_ = mw.Close()
+			r := e.Request("POST", "/forms/v1/"+ch, "", buf.String(), "Content-Type", mw.FormDataContentType())
+			if r.Status != http.StatusSeeOther {
+				t.Fatalf("multipart: %d %s", r.Status, r.Body)
+			}
+			if n := len(convsOf(e, ch)); n != 3 {
+				t.Errorf("%d conversations, want 3", n)
+			}
+		})
+
 		t.Run("a filled honeypot is answered as accepted and stored nowhere", func(t *testing.T) {
 			r := form(e, ch, url.Values{"email": {"bot@spam.example"}, "topic": {"Sales"}, "message": {"cheap pills"}, forms.DefaultHoneypot: {"http://spam.example"}})
 			if r.Status != http.StatusSeeOther {
 				t.Errorf("honeypot: %d, want the same answer as a real submission", r.Status)
 			}
-			if n := len(convsOf(e, ch)); n != 2 {
+			if n := len(convsOf(e, ch)); n != 3 {
 				t.Errorf("the honeypot submission was stored: %d conversations", n)
 			}
 		})
@@ -166,7 +188,7 @@ func TestForms(t *testing.T) {
 				seen[c.AssigneeID]++
 			}
 			if seen[ada] == 0 || seen[ben] == 0 {
-				t.Errorf("R-A6: 14 random picks all went to one agent: %v", seen)
+				t.Errorf("R-A6: 15 random picks all went to one agent: %v", seen)
 			}
 		})
 	})

@@ -264,6 +264,9 @@ func (c *Form) Parse(values map[string]string) (*Submission, []FieldError) {
 	if s.Subject == "" {
 		s.Subject = c.Subject
 	}
+	if r := []rune(s.Subject); len(r) > 200 {
+		s.Subject = string(r[:200])
+	}
 	s.Body = body.String()
 	if strings.TrimSpace(s.Body) == "" {
 		s.Body = "(form submitted without visible fields)"

@@ -188,6 +188,14 @@ func (m *Meta) profileName(ctx context.Context, ch *sb.Channel, cfg *MessengerCo
 func (m *Meta) automated(ctx context.Context, c *sb.Conversation, jobKind, text string) error {
 	return m.app.Update(ctx, c.AccountID, func(tx sb.Tx) error {
 		now := m.app.Now()
+		c, err := tx.Conversation(ctx, c.AccountID, c.ID)
+		if err != nil {
+			return err
+		}
+		c.LastActivityAt, c.Preview = now, preview(text)
+		if err := tx.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
 		msg := &sb.Message{AccountID: c.AccountID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: sb.DirectionOut,
 			Body: text, Delivery: sb.DeliveryQueued, CreatedAt: now}
 		if err := tx.CreateMessage(ctx, msg); err != nil {
@@ -291,4 +299,14 @@ func (m *Meta) advance(ctx context.Context, accountID string, msgs []*sb.Message
 		}
 	}
 	return nil
+}
+
+// preview is the start of a body for conversation lists, as the app
+// makes it for replies.
+func preview(body string) string {
+	p := strings.Join(strings.Fields(body), " ")
+	if r := []rune(p); len(r) > 140 {
+		p = string(r[:140]) + "…"
+	}
+	return p
 }

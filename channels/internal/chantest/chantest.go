@@ -81,7 +81,7 @@ func (l *Logs) String() string {
 
 // Env is one running stack.
 type Env struct {
-	T     *testing.T
+	T     testing.TB
 	Store *sqlstore.Store
 	App   *app.Service
 	Srv   *httptest.Server
@@ -100,7 +100,7 @@ var Start0 = time.Date(2025, 11, 22, 8, 0, 0, 0, time.UTC) // just before the sa
 // New starts the stack on dsn. register runs before the service starts
 // (channel packages register their hooks there) and returns what mounts
 // their routes. The setup admin is created.
-func New(t *testing.T, dsn string, register func(svc *app.Service, log *slog.Logger) func(*http.ServeMux)) *Env {
+func New(t testing.TB, dsn string, register func(svc *app.Service, log *slog.Logger) func(*http.ServeMux)) *Env {
 	t.Helper()
 	ctx := context.Background()
 	logs := &Logs{}

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	sb "github.com/switchboard-dev/switchboard"
@@ -185,41 +186,13 @@ func (c *Form) Parse(values map[string]string) (*Submission, []FieldError) {
 	var errs []FieldError
 	var body strings.Builder
 	for _, f := range c.Fields {
-		v := strings.TrimSpace(values[f.Name])
-		if f.Type != TypeTextarea {
-			v = strings.Join(strings.Fields(v), " ")
-		}
-		switch {
-		case v == "" && f.Required:
-			errs = append(errs, FieldError{f.Name, f.Label + " is required"})
-			continue
-		case v == "":
-			continue
-		case len(v) > f.MaxLen:
-			errs = append(errs, FieldError{f.Name, f.Label + " is too long"})
+		v, problem := f.value(values[f.Name])
+		if problem != "" {
+			errs = append(errs, FieldError{f.Name, problem})
 			continue
 		}
-		switch f.Type {
-		case TypeEmail:
-			if a, err := mail.ParseAddress(v); err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@"):], ".") {
-				errs = append(errs, FieldError{f.Name, f.Label + " must be an email address such as name@example.com"})
-				continue
-			}
-			v = strings.ToLower(v)
-		case TypePhone:
-			if !phoneChars.MatchString(v) {
-				errs = append(errs, FieldError{f.Name, f.Label + " must be a phone number"})
-				continue
-			}
-		case TypeSelect:
-			ok := false
-			for _, o := range f.Options {
-				ok = ok || o == v
-			}
-			if !ok {
-				errs = append(errs, FieldError{f.Name, f.Label + " must be one of the offered options"})
-				continue
-			}
+		if v == "" {
+			continue
 		}
 		switch {
 		case f.MapsTo == MapEmail:
@@ -272,4 +245,37 @@ func (c *Form) Parse(values map[string]string) (*Submission, []FieldError) {
 		s.Body = "(form submitted without visible fields)"
 	}
 	return s, nil
+}
+
+// value normalises and checks one field's raw value: the value to keep
+// ("" when empty and optional), or the problem to report.
+func (f *Field) value(raw string) (string, string) {
+	v := strings.TrimSpace(raw)
+	if f.Type != TypeTextarea {
+		v = strings.Join(strings.Fields(v), " ")
+	}
+	switch {
+	case v == "" && f.Required:
+		return "", f.Label + " is required"
+	case v == "":
+		return "", ""
+	case len(v) > f.MaxLen:
+		return "", f.Label + " is too long"
+	}
+	switch f.Type {
+	case TypeEmail:
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@"):], ".") {
+			return "", f.Label + " must be an email address such as name@example.com"
+		}
+		v = strings.ToLower(v)
+	case TypePhone:
+		if !phoneChars.MatchString(v) {
+			return "", f.Label + " must be a phone number"
+		}
+	case TypeSelect:
+		if !slices.Contains(f.Options, v) {
+			return "", f.Label + " must be one of the offered options"
+		}
+	}
+	return v, ""
 }

@@ -56,7 +56,7 @@ func TestCalling(t *testing.T) {
 				{"from": "+1555", "call_id": "x", "status": "on hold"},
 				{"from": "+1555", "call_id": "x", "status": "completed", "recording_url": "ftp://x"},
 				{"from": "+1555", "call_id": "x", "status": "completed", "duration": -3},
-				{"from": "+1555", "call_id": "x", "status": "ringing", "extra": true},
+				{"from": "+1555", "call_id": 7, "status": "ringing"},
 			} {
 				if r := callEvent(e, ch, bad, good); r.Status != 400 {
 					t.Errorf("%v: %d %s, want 400", bad, r.Status, r.Body)

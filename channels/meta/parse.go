@@ -250,6 +250,37 @@ type waMedia struct {
 	Caption string `json:"caption"`
 }
 
+type waMessage struct {
+	From      string   `json:"from"`
+	ID        string   `json:"id"`
+	Timestamp flexTime `json:"timestamp"`
+	Type      string   `json:"type"`
+	Text      *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Image    *waMedia `json:"image"`
+	Video    *waMedia `json:"video"`
+	Audio    *waMedia `json:"audio"`
+	Document *waMedia `json:"document"`
+	Sticker  *waMedia `json:"sticker"`
+	Button   *struct {
+		Text string `json:"text"`
+	} `json:"button"`
+	Interactive *struct {
+		ButtonReply *struct {
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+	Location *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		Name      string  `json:"name"`
+	} `json:"location"`
+}
+
 type waValue struct {
 	Metadata struct {
 		PhoneNumberID string `json:"phone_number_id"`
@@ -260,36 +291,7 @@ type waValue struct {
 		} `json:"profile"`
 		WaID string `json:"wa_id"`
 	} `json:"contacts"`
-	Messages []struct {
-		From      string   `json:"from"`
-		ID        string   `json:"id"`
-		Timestamp flexTime `json:"timestamp"`
-		Type      string   `json:"type"`
-		Text      *struct {
-			Body string `json:"body"`
-		} `json:"text"`
-		Image    *waMedia `json:"image"`
-		Video    *waMedia `json:"video"`
-		Audio    *waMedia `json:"audio"`
-		Document *waMedia `json:"document"`
-		Sticker  *waMedia `json:"sticker"`
-		Button   *struct {
-			Text string `json:"text"`
-		} `json:"button"`
-		Interactive *struct {
-			ButtonReply *struct {
-				Title string `json:"title"`
-			} `json:"button_reply"`
-			ListReply *struct {
-				Title string `json:"title"`
-			} `json:"list_reply"`
-		} `json:"interactive"`
-		Location *struct {
-			Latitude  float64 `json:"latitude"`
-			Longitude float64 `json:"longitude"`
-			Name      string  `json:"name"`
-		} `json:"location"`
-	} `json:"messages"`
+	Messages []waMessage `json:"messages"`
 	Statuses []struct {
 		ID          string   `json:"id"`
 		Status      string   `json:"status"`
@@ -331,48 +333,11 @@ func ParseWhatsApp(body []byte) ([]WhatsAppEvent, error) {
 				names[c.WaID] = c.Profile.Name
 			}
 			for _, m := range v.Messages {
-				ev := WhatsAppEvent{Kind: WAMessage, PhoneNumberID: pnid, WaID: m.From, Name: names[m.From], ID: m.ID, Time: m.Timestamp.seconds(), Type: m.Type}
-				var media *waMedia
-				switch m.Type {
-				case "text":
-					if m.Text != nil {
-						ev.Text = m.Text.Body
-					}
-				case "image":
-					media = m.Image
-				case "video":
-					media = m.Video
-				case "audio":
-					media = m.Audio
-				case "document":
-					media = m.Document
-				case "sticker":
-					media = m.Sticker
-				case "button":
-					if m.Button != nil {
-						ev.Text = m.Button.Text
-					}
-				case "interactive":
-					if i := m.Interactive; i != nil && i.ButtonReply != nil {
-						ev.Text = i.ButtonReply.Title
-					} else if i != nil && i.ListReply != nil {
-						ev.Text = i.ListReply.Title
-					}
-				case "location":
-					if l := m.Location; l != nil {
-						ev.Text = strings.TrimSpace(fmt.Sprintf("%s https://maps.google.com/?q=%f,%f", l.Name, l.Latitude, l.Longitude))
-					}
-				case "reaction":
+				ev := waMessageEvent(pnid, names[m.From], m)
+				if ev == nil || pnid == "" || ev.WaID == "" || ev.ID == "" {
 					continue
 				}
-				if media != nil {
-					md := media.Media
-					ev.Media, ev.Text = &md, media.Caption
-				}
-				if pnid == "" || ev.WaID == "" || ev.ID == "" {
-					continue
-				}
-				out = append(out, ev)
+				out = append(out, *ev)
 			}
 			for _, s := range v.Statuses {
 				ev := WhatsAppEvent{Kind: WAStatus, PhoneNumberID: pnid, WaID: s.RecipientID, ID: s.ID, Time: s.Timestamp.seconds(), Status: s.Status}
@@ -406,4 +371,48 @@ func (ev *WhatsAppEvent) Body() string {
 		return "[empty message]"
 	}
 	return text
+}
+
+// waMessageEvent flattens one message; nil for kinds without a thread
+// text (reactions).
+func waMessageEvent(pnid, name string, m waMessage) *WhatsAppEvent {
+	ev := &WhatsAppEvent{Kind: WAMessage, PhoneNumberID: pnid, WaID: m.From, Name: name, ID: m.ID, Time: m.Timestamp.seconds(), Type: m.Type}
+	var media *waMedia
+	switch m.Type {
+	case "text":
+		if m.Text != nil {
+			ev.Text = m.Text.Body
+		}
+	case "image":
+		media = m.Image
+	case "video":
+		media = m.Video
+	case "audio":
+		media = m.Audio
+	case "document":
+		media = m.Document
+	case "sticker":
+		media = m.Sticker
+	case "button":
+		if m.Button != nil {
+			ev.Text = m.Button.Text
+		}
+	case "interactive":
+		if i := m.Interactive; i != nil && i.ButtonReply != nil {
+			ev.Text = i.ButtonReply.Title
+		} else if i != nil && i.ListReply != nil {
+			ev.Text = i.ListReply.Title
+		}
+	case "location":
+		if l := m.Location; l != nil {
+			ev.Text = strings.TrimSpace(fmt.Sprintf("%s https://maps.google.com/?q=%f,%f", l.Name, l.Latitude, l.Longitude))
+		}
+	case "reaction":
+		return nil
+	}
+	if media != nil {
+		md := media.Media
+		ev.Media, ev.Text = &md, media.Caption
+	}
+	return ev
 }

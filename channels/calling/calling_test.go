@@ -137,3 +137,24 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// FuzzCallEvent: any body parses or is refused as Invalid, never panics,
+// and a parsed event has a caller and a thread text.
+func FuzzCallEvent(f *testing.F) {
+	f.Add([]byte(`{"from":"+32470123456","to":"+3220000000","call_id":"CA1","status":"completed","duration":125,"recording_url":"https://x.example/r.mp3","transcript":"hi"}`))
+	f.Add([]byte(`{"from":"00 32 470","call_id":"c","status":"missed"}`))
+	f.Add([]byte(`{"from":"x","call_id":"c","status":"ringing"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := calling.ParseEvent(body)
+		if err != nil {
+			if !sb.IsKind(err, sb.Invalid) {
+				t.Fatalf("error of kind %v: %v", err, err)
+			}
+			return
+		}
+		if hook.Phone(e.From) == "" || e.CallID == "" || strings.TrimSpace(e.Body()) == "" {
+			t.Fatalf("parsed event unusable: %+v", e)
+		}
+	})
+}

@@ -22,7 +22,10 @@ type MessengerConfig struct {
 	PageAccessToken string `json:"page_access_token"`
 	// AppSecret verifies the page's webhook signatures when the app is not
 	// the installation's (--meta-app-secret).
-	AppSecret    string `json:"app_secret"`
+	AppSecret string `json:"app_secret"`
+	// VerifyToken answers the handshake on the channel's own webhook URL
+	// (/webhooks/messenger/{channel_id}).
+	VerifyToken  string `json:"verify_token"`
 	Greeting     string `json:"greeting"`      // shown before a person first writes (Messenger profile)
 	InstantReply string `json:"instant_reply"` // sent automatically when a conversation starts
 	Consent      string `json:"consent"`       // none (default), implicit or explicit
@@ -37,6 +40,7 @@ type WhatsAppConfig struct {
 	PhoneNumberID string `json:"phone_number_id"`
 	AccessToken   string `json:"access_token"`
 	AppSecret     string `json:"app_secret"`
+	VerifyToken   string `json:"verify_token"`
 }
 
 // Default texts.

@@ -3,85 +3,13 @@ package meta
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
-	"github.com/switchboard-dev/switchboard/channels/internal/hook"
 )
-
-// messengerWebhook takes a Messenger webhook: signature first (401
-// unsigned, 403 wrong; nothing stored either way), then each event of a
-// page connected to a channel. Events of unknown pages are skipped. It
-// answers 500 if an event could not be stored, so that Meta sends the
-// batch again; the events already stored are then de-duplicated by mid.
-func (m *Meta) messengerWebhook(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	body, err := hook.ReadBody(w, r)
-	if err != nil {
-		hook.WriteError(w, err)
-		return
-	}
-	if r.Header.Get("X-Hub-Signature-256") == "" {
-		_, _, err := m.verified(r, body, nil)
-		hook.WriteError(w, err)
-		return
-	}
-	events, perr := ParseMessenger(body)
-	channels := map[string]*sb.Channel{}
-	candidates := map[string]string{}
-	for _, ev := range events {
-		ch, err := m.channelFor(ctx, channels, pageKey(ev.PageID))
-		if err != nil {
-			hook.WriteError(w, err)
-			return
-		}
-		if ch != nil && ch.Kind == sb.KindMessenger {
-			if cfg, err := parseMessenger(ch.Config); err == nil && cfg.AppSecret != "" {
-				candidates[ch.ID] = cfg.AppSecret
-			}
-		}
-	}
-	global, verifiedChannels, err := m.verified(r, body, candidates)
-	if err != nil {
-		hook.WriteError(w, err)
-		return
-	}
-	if perr != nil {
-		m.log.Warn("Messenger webhook with a bad payload refused", "remote", r.RemoteAddr, "err", perr)
-		hook.WriteError(w, perr)
-		return
-	}
-	stored, failed := 0, false
-	for i := range events {
-		ev := &events[i]
-		ch := channels[pageKey(ev.PageID)]
-		if ch == nil || ch.Kind != sb.KindMessenger {
-			m.log.Info("Messenger event for a page no channel is connected to; skipped", "page_id", ev.PageID, "kind", ev.Kind)
-			continue
-		}
-		if !global && !verifiedChannels[ch.ID] {
-			m.log.Warn("Messenger event not signed with its page's app secret; skipped", "page_id", ev.PageID, "channel_id", ch.ID)
-			continue
-		}
-		if err := m.messengerEvent(ctx, ch, ev); err != nil {
-			m.log.Error("storing a Messenger event failed", "channel_id", ch.ID, "kind", ev.Kind, "mid", ev.MID, "err", err)
-			if !sb.IsKind(err, sb.Invalid) && !sb.IsKind(err, sb.TooLarge) {
-				failed = true
-			}
-			continue
-		}
-		stored++
-	}
-	if failed {
-		hook.WriteError(w, sb.E("meta.Messenger", sb.Unavailable, "retry", "some events could not be stored; send them again"))
-		return
-	}
-	hook.WriteJSON(w, http.StatusOK, map[string]int{"events": len(events), "processed": stored})
-}
 
 // messengerEvent handles one event of a connected page.
 func (m *Meta) messengerEvent(ctx context.Context, ch *sb.Channel, ev *MessengerEvent) error {

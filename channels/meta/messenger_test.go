@@ -475,9 +475,10 @@ func TestMessengerConsent(t *testing.T) {
 
 // Rule R-F1: a page of another Meta app is verified with its channel's own
 // app secret; its events are not accepted with a signature of another app.
+// Such a page may also use the channel's own webhook URL and verify token.
 func TestMessengerChannelAppSecret(t *testing.T) {
 	e, _ := newMetaEnv(t, "sqlite:"+t.TempDir()+"/t.db")
-	ch := e.Channel(sb.KindMessenger, `{"page_id":"300000000000003","app_secret":"other-app-secret-99","lookup_profile":false}`)
+	ch := e.Channel(sb.KindMessenger, `{"page_id":"300000000000003","app_secret":"other-app-secret-99","verify_token":"channel-verify-77","lookup_profile":false}`)
 	body := messengerText("300000000000003", "444", "m_o1", "hello", "")
 	if r := post(e, "/webhooks/messenger", body, hook.Sign("wrong", body)); r.Status != 403 {
 		t.Fatalf("wrong secret: %d", r.Status)
@@ -488,7 +489,31 @@ func TestMessengerChannelAppSecret(t *testing.T) {
 	if convOf(e, ch, "messenger:300000000000003:444") == nil {
 		t.Fatal("the event signed with the channel's secret was not stored")
 	}
-	if strings.Contains(e.Logs.String(), "other-app-secret-99") {
-		t.Error("the channel's secret was logged")
+
+	own := "/webhooks/messenger/" + ch
+	if r := e.Request("GET", own+"?hub.mode=subscribe&hub.verify_token=channel-verify-77&hub.challenge=99", "", nil); r.Status != 200 || string(r.Body) != "99" {
+		t.Errorf("the channel's handshake: %d %s", r.Status, r.Body)
+	}
+	if r := e.Request("GET", own+"?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=99", "", nil); r.Status != 403 {
+		t.Errorf("the channel's handshake with a wrong token: %d", r.Status)
+	}
+	if r := e.Request("GET", "/webhooks/messenger?hub.mode=subscribe&hub.verify_token=channel-verify-77&hub.challenge=99", "", nil); r.Status != 403 {
+		t.Errorf("a channel's token opened the installation's URL: %d", r.Status)
+	}
+	second := messengerText("300000000000003", "555", "m_o2", "via the channel URL", "")
+	if r := post(e, own, second, hook.Sign("other-app-secret-99", second)); r.Status != 200 || convOf(e, ch, "messenger:300000000000003:555") == nil {
+		t.Errorf("the channel's own URL: %d %s", r.Status, r.Body)
+	}
+	other := e.Channel(sb.KindMessenger, `{"page_id":"300000000000004","lookup_profile":false}`)
+	foreign := messengerText("300000000000004", "666", "m_o3", "another page", "")
+	if r := post(e, own, foreign, hook.Sign(appSecret, foreign)); r.Status != 200 || convOf(e, other, "messenger:300000000000004:666") != nil {
+		t.Errorf("a channel's URL took another page's event: %d %s", r.Status, r.Body)
+	}
+	if r := e.Request("GET", "/webhooks/whatsapp/"+ch+"?hub.mode=subscribe&hub.verify_token=channel-verify-77&hub.challenge=1", "", nil); r.Status != 404 {
+		t.Errorf("a Messenger channel on the WhatsApp URL: %d", r.Status)
+	}
+	logs := e.Logs.String()
+	if strings.Contains(logs, "other-app-secret-99") || strings.Contains(logs, "channel-verify-77") {
+		t.Error("a channel's secret was logged")
 	}
 }

@@ -7,7 +7,6 @@ package meta
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"time"
@@ -79,29 +78,17 @@ func New(cfg Config) *Meta {
 	return m
 }
 
-// Mount registers the webhook routes.
+// Mount registers the webhook routes: the installation's URLs, and each
+// channel's own (for pages and numbers of other Meta apps).
 func (m *Meta) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /webhooks/messenger", m.handshake)
 	mux.HandleFunc("POST /webhooks/messenger", m.messengerWebhook)
 	mux.HandleFunc("GET /webhooks/whatsapp", m.handshake)
 	mux.HandleFunc("POST /webhooks/whatsapp", m.whatsappWebhook)
-}
-
-// handshake answers Meta's subscription check: hub.mode=subscribe and the
-// configured verify token get hub.challenge back; anything else 403.
-func (m *Meta) handshake(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	token := q.Get("hub.verify_token")
-	if q.Get("hub.mode") != "subscribe" || m.verifyToken == "" ||
-		subtle.ConstantTimeCompare([]byte(token), []byte(m.verifyToken)) != 1 {
-		m.log.Warn("webhook subscription handshake refused", "path", r.URL.Path, "remote", r.RemoteAddr,
-			"mode", q.Get("hub.mode"), "verify_token_configured", m.verifyToken != "")
-		hook.WriteError(w, sb.E("meta.Handshake", sb.Forbidden, "verify_token_mismatch", "hub.mode must be subscribe and hub.verify_token must be the configured verify token"))
-		return
+	for _, k := range []sb.ChannelKind{sb.KindMessenger, sb.KindWhatsApp} {
+		mux.HandleFunc("GET /webhooks/"+string(k)+"/{channel_id}", m.channelWebhook(k))
+		mux.HandleFunc("POST /webhooks/"+string(k)+"/{channel_id}", m.channelWebhook(k))
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(q.Get("hub.challenge")))
 }
 
 // verified checks a webhook's signature with the installation's secret,

@@ -116,9 +116,19 @@ func TestWhatsApp(t *testing.T) {
 			// The customer writes again: the window opens again.
 			again := []byte(strings.NewReplacer("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", "wamid.AGAIN", "Does it come in another color?", "Hello again").Replace(string(text)))
 			signed(e, "/webhooks/whatsapp", again)
+			// The platform refuses it for good (e.g. the number cannot receive messages): failed, with its reason.
+			g.set(func(g *fakeGraph) { g.fail, g.code = 400, 131026 })
 			if r := e.Request("POST", "/api/v1/conversations/"+conv.ID+"/messages", e.Admin, map[string]any{"body": "Welcome back"}); r.Status != 201 {
 				t.Errorf("after the customer wrote again: %d %s", r.Status, r.Body)
 			}
+			e.Eventually("the refused reply is marked failed", func() bool {
+				m := lastOut(e, conv.ID)
+				return m.Body == "Welcome back" && m.Delivery == sb.DeliveryFailed
+			})
+			if m := lastOut(e, conv.ID); !strings.Contains(m.DeliveryDetail, "fake failure") {
+				t.Errorf("failure detail %q does not carry the platform's reason", m.DeliveryDetail)
+			}
+			g.set(func(g *fakeGraph) { g.fail = 0 })
 		})
 
 		t.Run("R-F1 a number belongs to one channel", func(t *testing.T) {

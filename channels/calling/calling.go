@@ -183,6 +183,9 @@ func (c *Calling) event(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(ch.Config, &cfg)
 	if err := hook.Verify(r.Header.Get(SignatureHeader), body, cfg.WebhookSecret); err != nil {
 		c.log.Warn("calling webhook refused", "channel_id", ch.ID, "remote", r.RemoteAddr, "reason", err, "secret_configured", cfg.WebhookSecret != "")
+		if err == hook.ErrUnsigned {
+			err = sb.E(op, sb.Unauthenticated, "signature_missing", "the request is not signed: send %s: sha256=<hex HMAC-SHA256 of the body with the channel's webhook_secret>", SignatureHeader)
+		}
 		hook.WriteError(w, err)
 		return
 	}

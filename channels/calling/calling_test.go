@@ -38,7 +38,7 @@ func TestCalling(t *testing.T) {
 		ring := map[string]any{"from": "+32 470 12 34 56", "to": "+3220000000", "call_id": "CA100", "status": "ringing"}
 
 		t.Run("unsigned and badly signed events are refused, nothing stored", func(t *testing.T) {
-			if r := callEvent(e, ch, ring, nil); r.Status != 401 {
+			if r := callEvent(e, ch, ring, nil); r.Status != 401 || !strings.Contains(string(r.Body), calling.SignatureHeader) {
 				t.Errorf("unsigned: %d %s", r.Status, r.Body)
 			}
 			if r := callEvent(e, ch, ring, func(b []byte) string { return hook.Sign("guess", b) }); r.Status != 403 {

@@ -100,6 +100,9 @@ func checkMessenger(ch *sb.Channel) ([]string, error) {
 	default:
 		return nil, sb.Invalidf(op, "config.consent", "config.consent must be none, implicit or explicit")
 	}
+	if c.Consent == ConsentExplicit && c.PageAccessToken == "" {
+		return nil, sb.Invalidf(op, "config.page_access_token", "explicit consent needs the page access token, to ask people for their consent")
+	}
 	if c.Consent == ConsentImplicit && strings.TrimSpace(c.ConsentText) == "" {
 		return nil, sb.Invalidf(op, "config.consent_text", "implicit consent needs the text to show (config.consent_text)")
 	}

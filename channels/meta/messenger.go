@@ -79,8 +79,8 @@ func (m *Meta) deliverMessenger(ctx context.Context, ch *sb.Channel, cfg *Messen
 	if cfg.Consent == ConsentImplicit {
 		text = strings.TrimSpace(cfg.ConsentText + "\n\n" + text)
 	}
-	if strings.TrimSpace(text) == "" {
-		return nil
+	if strings.TrimSpace(text) == "" || cfg.PageAccessToken == "" {
+		return nil // nothing to say, or no way to say it
 	}
 	return m.automated(ctx, res.Conversation, JobMessengerSend, text)
 }

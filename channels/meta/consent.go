@@ -180,3 +180,14 @@ func (m *Meta) pushProfile(ctx context.Context, j *sb.Job) error {
 	}
 	return nil
 }
+
+// consented reports whether the person accepted (explicit consent).
+func (m *Meta) consented(ctx context.Context, ch *sb.Channel, psid string) bool {
+	ok := false
+	_ = m.app.View(ctx, func(tx sb.Tx) error {
+		c, err := tx.Consent(ctx, ch.AccountID, ch.ID, psid)
+		ok = err == nil && c.Status == sb.ConsentAccepted
+		return nil
+	})
+	return ok
+}

@@ -22,6 +22,9 @@ func (m *Meta) messengerEvent(ctx context.Context, ch *sb.Channel, ev *Messenger
 		if cfg.Consent != ConsentExplicit {
 			return m.deliverMessenger(ctx, ch, cfg, ev)
 		}
+		if ev.Standby && !m.consented(ctx, ch, ev.PSID) {
+			return nil // another app has the thread: no prompt, nothing kept
+		}
 		deliver, err := m.consentGate(ctx, ch, cfg, ev)
 		if err != nil {
 			return err
@@ -61,7 +64,7 @@ func (m *Meta) deliverMessenger(ctx context.Context, ch *sb.Channel, cfg *Messen
 	name := m.profileName(ctx, ch, cfg, token, ev.PSID)
 	meta, err := json.Marshal(map[string]any{"messenger": map[string]any{
 		"kind": ev.Kind, "mid": ev.MID, "psid": ev.PSID, "page_id": cfg.PageID,
-		"payload": ev.Payload, "attachments": ev.Attachments, "sent_at": ev.Time,
+		"payload": ev.Payload, "attachments": ev.Attachments, "sent_at": ev.Time, "standby": ev.Standby,
 	}})
 	if err != nil {
 		return err
@@ -79,7 +82,7 @@ func (m *Meta) deliverMessenger(ctx context.Context, ch *sb.Channel, cfg *Messen
 	if cfg.Consent == ConsentImplicit {
 		text = strings.TrimSpace(cfg.ConsentText + "\n\n" + text)
 	}
-	if strings.TrimSpace(text) == "" || cfg.PageAccessToken == "" {
+	if strings.TrimSpace(text) == "" || cfg.PageAccessToken == "" || ev.Standby {
 		return nil // nothing to say, or no way to say it
 	}
 	return m.automated(ctx, res.Conversation, JobMessengerSend, text)

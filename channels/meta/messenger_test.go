@@ -289,6 +289,18 @@ func TestMessengerInboundAndReplies(t *testing.T) {
 			}
 		})
 
+		t.Run("standby messages (another app has the thread) are recorded, never answered", func(t *testing.T) {
+			signed(e, "/webhooks/messenger", sample(t, "messenger_standby.json"))
+			sc := convOf(e, ch, "messenger:"+pageID+":7000000000000003")
+			if sc == nil {
+				t.Fatal("the standby message was not recorded")
+			}
+			msgs := e.Messages(sc.ID) // an instant reply would be stored before the webhook answers
+			if len(msgs) != 1 || msgs[0].Body != "Talking to the shop bot" || !strings.Contains(string(msgs[0].Meta), `"standby":true`) {
+				t.Errorf("standby thread = %+v", msgs)
+			}
+		})
+
 		t.Run("R-F3 reply window: 24 h response, 7 days human agent, refused later", func(t *testing.T) {
 			reply := func(body string) *chantest.Response {
 				return e.Request("POST", "/api/v1/conversations/"+conv.ID+"/messages", e.Admin, map[string]any{"body": body})

@@ -71,6 +71,9 @@ type MessengerEvent struct {
 	Attachments []Attachment // message attachments
 	Mids        []string     // delivery: the page's messages delivered
 	Watermark   time.Time    // delivery, read: everything sent before it
+	// Standby: the thread is controlled by another app (handover
+	// protocol); Switchboard records it but sends nothing automatically.
+	Standby bool
 }
 
 // Attachment is a file or other non-text part of a Messenger message.
@@ -85,6 +88,8 @@ type messengerWebhook struct {
 		ID        string           `json:"id"`
 		Time      flexTime         `json:"time"`
 		Messaging []messagingEvent `json:"messaging"`
+		// Standby: events of threads another app controls (handover protocol).
+		Standby []messagingEvent `json:"standby"`
 	} `json:"entry"`
 }
 
@@ -139,8 +144,9 @@ func ParseMessenger(body []byte) ([]MessengerEvent, error) {
 	}
 	var out []MessengerEvent
 	for _, e := range w.Entry {
-		for _, m := range e.Messaging {
-			ev := MessengerEvent{PageID: e.ID, PSID: m.Sender.ID, Time: m.Timestamp.millis()}
+		all := append(e.Messaging[:len(e.Messaging):len(e.Messaging)], e.Standby...)
+		for i, m := range all {
+			ev := MessengerEvent{PageID: e.ID, PSID: m.Sender.ID, Time: m.Timestamp.millis(), Standby: i >= len(e.Messaging)}
 			if m.Recipient.ID != "" {
 				ev.PageID = m.Recipient.ID
 			}

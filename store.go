@@ -87,6 +87,7 @@ type Tx interface {
 	RoutingTx
 	TicketsTx
 	WebhooksTx
+	ChannelKeysTx
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

@@ -69,7 +69,8 @@ type Service struct {
 
 	jobs     jobQueue
 	outbound map[sb.ChannelKind]Outbound
-	webhooks webhookState // R-X8 (webhookfeed.go)
+	webhooks webhookState                        // R-X8 (webhookfeed.go)
+	kinds    map[sb.ChannelKind]ChannelKindHooks // channel packages' config hooks, set before Start
 
 	started atomic.Bool
 	wg      sync.WaitGroup

@@ -101,10 +101,17 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 		if err := cfg.checkChannel(op, a, c, true); err != nil {
 			return err
 		}
-		if err := s.checkKind(op, cfg, c); err != nil {
+		if err := cfg.checkChatflowOf(op, c); err != nil {
+			return err
+		}
+		keys, err := s.checkKind(c)
+		if err != nil {
 			return err
 		}
 		if err := tx.CreateChannel(ctx, c); err != nil {
+			return err
+		}
+		if err := s.savedKind(ctx, tx, op, c, keys); err != nil {
 			return err
 		}
 		out = cfg.channelView(c)
@@ -134,7 +141,7 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 			c.Name = *p.Name
 		}
 		if p.Config != nil {
-			c.Config = p.Config
+			c.Config = keepSecrets(c.Config, p.Config)
 		}
 		if p.Routing != nil {
 			c.Routing = *p.Routing
@@ -145,10 +152,17 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 		if err := cfg.checkChannel(op, a, c, p.Routing != nil); err != nil {
 			return err
 		}
-		if err := s.checkKind(op, cfg, c); err != nil {
+		if err := cfg.checkChatflowOf(op, c); err != nil {
+			return err
+		}
+		keys, err := s.checkKind(c)
+		if err != nil {
 			return err
 		}
 		if err := tx.UpdateChannel(ctx, c); err != nil {
+			return err
+		}
+		if err := s.savedKind(ctx, tx, op, c, keys); err != nil {
 			return err
 		}
 		out = cfg.channelView(c)
@@ -331,7 +345,9 @@ func (cfg *accountConfig) checkTargets(op, field string, userIDs, teamIDs []stri
 
 // channelView adds R-A2's warnings: named users who are no longer eligible.
 func (cfg *accountConfig) channelView(c *sb.Channel) *ChannelView {
-	v := &ChannelView{Channel: c, RoutingWarnings: []string{}}
+	shown := *c
+	shown.Config = redactConfig(c.Config) // secrets are write-only
+	v := &ChannelView{Channel: &shown, RoutingWarnings: []string{}}
 	named := append(append([]string{}, c.Routing.UserIDs...), c.Routing.Fallback.UserIDs...)
 	if c.Routing.Fallback.UserID != "" {
 		named = append(named, c.Routing.Fallback.UserID)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,33 +24,17 @@ const (
 	EventChatRead = "conversation.read"
 )
 
-// ConfigCheck validates a channel kind's config when a channel is created
-// or changed; it returns an sb.Invalid error naming the field
-// ("config.color") to refuse it.
-type ConfigCheck func(config json.RawMessage) error
-
 // CloseHook runs inside the transaction that closes a conversation (by a
 // person or anything else), after the change is written; an error rolls
 // the close back. Use it to enqueue work that must happen exactly when a
 // conversation closes (a chat transcript, R-C4).
 type CloseHook func(ctx context.Context, tx sb.Tx, c *sb.Conversation) error
 
-// kindHooks are what channel adapters register before Start.
+// kindHooks are the close hooks channel adapters register before Start
+// (their config checks are ChannelKindHooks).
 type kindHooks struct {
 	mu      sync.RWMutex
-	checks  map[sb.ChannelKind]ConfigCheck
 	onClose []CloseHook
-}
-
-// RegisterConfigCheck makes CreateChannel, UpdateChannel and SetChatflow
-// refuse configs of kind that check rejects. Call it before Start.
-func (s *Service) RegisterConfigCheck(kind sb.ChannelKind, check ConfigCheck) {
-	s.hooks.mu.Lock()
-	defer s.hooks.mu.Unlock()
-	if s.hooks.checks == nil {
-		s.hooks.checks = map[sb.ChannelKind]ConfigCheck{}
-	}
-	s.hooks.checks[kind] = check
 }
 
 // OnClose registers a CloseHook. Call it before Start.
@@ -59,23 +42,6 @@ func (s *Service) OnClose(h CloseHook) {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
 	s.hooks.onClose = append(s.hooks.onClose, h)
-}
-
-// checkKind runs the kind's registered config check and, for chat, the
-// chatflow's checks (R-A2, R-A3, R-A4).
-func (s *Service) checkKind(op string, cfg *accountConfig, c *sb.Channel) error {
-	s.hooks.mu.RLock()
-	check := s.hooks.checks[c.Kind]
-	s.hooks.mu.RUnlock()
-	if check != nil {
-		if err := check(c.Config); err != nil {
-			return sb.Wrap(op, err)
-		}
-	}
-	if c.Kind == sb.KindChat {
-		return cfg.checkChatflow(op, c)
-	}
-	return nil
 }
 
 // closed runs the close hooks for c inside its closing transaction.

@@ -95,6 +95,15 @@ func stepUsers(ch *sb.Channel) []string {
 // and that a hand-over step names only users who may be routed the
 // channel's conversations: with a paid seat (R-A2) and access to its inbox
 // (R-A3).
+// checkChatflowOf checks a chat channel's chatflow (R-A2, R-A3, R-A4);
+// other kinds have none.
+func (cfg *accountConfig) checkChatflowOf(op string, c *sb.Channel) error {
+	if c.Kind != sb.KindChat {
+		return nil
+	}
+	return cfg.checkChatflow(op, c)
+}
+
 func (cfg *accountConfig) checkChatflow(op string, c *sb.Channel) error {
 	f, err := chatflowOf(c)
 	if err != nil {
@@ -203,8 +212,11 @@ func (s *Service) SetChatflow(ctx context.Context, a Actor, channelID string, f 
 		if err := cfg.checkChannel(op, a, c, false); err != nil {
 			return err
 		}
-		if err := s.checkKind(op, cfg, c); err != nil {
+		if err := cfg.checkChatflowOf(op, c); err != nil {
 			return err
+		}
+		if _, err := s.checkKind(c); err != nil {
+			return sb.Wrap(op, err)
 		}
 		if err := tx.UpdateChannel(ctx, c); err != nil {
 			return err

@@ -124,7 +124,7 @@ func ParseConfig(raw json.RawMessage) (*Config, error) {
 	return c, nil
 }
 
-// CheckConfig is the app.ConfigCheck of chat channels: ParseConfig's
+// CheckConfig is the config check of chat channels (app.ChannelKindHooks): ParseConfig's
 // verdict.
 func CheckConfig(raw json.RawMessage) error {
 	_, err := ParseConfig(raw)

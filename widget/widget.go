@@ -100,7 +100,9 @@ func New(o Options) *Widget {
 	}
 	w := &Widget{app: o.App, log: o.Logger, opts: o, limits: newLimiter(o)}
 	w.hub = newHub(w)
-	o.App.RegisterConfigCheck(sb.KindChat, CheckConfig)
+	o.App.RegisterChannelKind(sb.KindChat, app.ChannelKindHooks{
+		Check: func(c *sb.Channel) ([]string, error) { return nil, CheckConfig(c.Config) },
+	})
 	o.App.OnClose(w.transcript)
 	return w
 }

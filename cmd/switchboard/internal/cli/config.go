@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/channels/meta"
 )
 
 // EnvPrefix starts every flag's environment twin.
@@ -42,6 +43,9 @@ type Config struct {
 	// WebhooksAllowPrivate lets outbound webhooks reach loopback and
 	// private addresses (R-X8; off against request forgery).
 	WebhooksAllowPrivate bool
+	MetaAppSecret        string // Messenger and WhatsApp webhook signatures
+	MetaVerifyToken      string // Meta's subscription handshake
+	GraphAPIURL          string
 
 	// load
 	URL         string
@@ -97,6 +101,9 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let outbound webhooks reach loopback and private network addresses (off: refused, against request forgery)")
+	fs.StringVar(&c.MetaAppSecret, "meta-app-secret", "", "Meta app secret that signs Messenger and WhatsApp webhooks (prefer the environment twin: flags show in ps)")
+	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "verify token of Meta's webhook subscription handshake")
+	fs.StringVar(&c.GraphAPIURL, "graph-api-url", meta.DefaultGraphURL, "base URL of Meta's Graph API (Messenger and WhatsApp replies)")
 	c.logFlags(fs)
 }
 
@@ -183,6 +190,9 @@ func (c *Config) Validate(command string) error {
 		}
 		if c.MaxBodyBytes < 1024 {
 			return usagef("%s %d: use at least 1024", c.src("max-body-bytes"), c.MaxBodyBytes)
+		}
+		if u, err := url.Parse(c.GraphAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("%s %q: use an http(s) URL such as %s", c.src("graph-api-url"), c.GraphAPIURL, meta.DefaultGraphURL)
 		}
 		if c.ShutdownTimeout <= 0 {
 			return usagef("%s %s: use a positive duration such as 15s", c.src("shutdown-timeout"), c.ShutdownTimeout)

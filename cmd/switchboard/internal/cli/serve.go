@@ -54,6 +54,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
 	webhooks.Register(svc, webhooks.Config{AllowPrivate: cfg.WebhooksAllowPrivate, Logger: log}) // R-X8
 	chat := widget.New(widget.Options{App: svc, Logger: log})                                    // registers its hooks before Start
+	entries := channelEntries(svc, log, cfg)                                                     // Messenger, WhatsApp, forms, calls: hooks before Start
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -75,6 +76,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		Extra: func(mux *http.ServeMux) {
 			web.New(web.Config{App: svc, Logger: log}).Mount(mux) // the agents' inbox at / and /app
 			chat.Mount(mux)                                       // /widget.js and /widget/v1/…
+			entries(mux)                                          // /webhooks/…, /forms/v1/…
 		},
 	})
 	srv := &http.Server{

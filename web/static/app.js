@@ -170,13 +170,19 @@
   // --- availability (avatar menu) -----------------------------------------
 
   const statusForm = $("#status-form");
-  if (statusForm) statusForm.addEventListener("change", async () => {
+  // Changes are sent one after the other, each with the toggles as they
+  // were when it was made: two quick clicks must not race, or the server
+  // could apply the older one last.
+  let statusQueue = Promise.resolve();
+  if (statusForm) statusForm.addEventListener("change", () => {
     const body = { status: $("#available-toggle").checked ? "available" : "away", reassign_replies: $("#reassign-toggle").checked };
-    try {
-      const u = await api("PUT", "/api/v1/users/me/status", body);
-      showStatus(u);
-      toast(u.effective_status === "available" ? "You are available." : "You are away.");
-    } catch (err) { showError(statusForm, err); }
+    statusQueue = statusQueue.then(async () => {
+      try {
+        const u = await api("PUT", "/api/v1/users/me/status", body);
+        showStatus(u);
+        toast(u.effective_status === "available" ? "You are available." : "You are away.");
+      } catch (err) { showError(statusForm, err); }
+    });
   });
 
   const statusWords = { working_hours: "Away — outside working hours", out_of_office: "Away — out of office", set_by_admin: "Away — set by an admin" };

@@ -75,6 +75,8 @@ type LoadDelta struct {
 // Tx is one transaction. Every method is scoped to an account and never
 // returns rows of another.
 type Tx interface {
+	EmailTx
+
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

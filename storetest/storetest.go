@@ -42,7 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
 	}
-	run(t, open, append(tests, bulkTests...))
+	run(t, open, append(append(tests, bulkTests...), emailTests...))
 }
 
 // namedTest is a test of the suite.

@@ -75,8 +75,8 @@ type LoadDelta struct {
 // Tx is one transaction. Every method is scoped to an account and never
 // returns rows of another.
 type Tx interface {
+	JobTx
 	EmailTx
-
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)
@@ -147,6 +147,11 @@ type Tx interface {
 	WaitingConversations(ctx context.Context, accountID string, limit int) ([]*Conversation, error)
 
 	CreateMessage(ctx context.Context, m *Message) error
+	// Message returns the account's message with this id.
+	Message(ctx context.Context, accountID, id string) (*Message, error)
+	// SetMessageDelivery records an outgoing message's delivery state; a
+	// non-empty externalID (the platform's id for it) replaces the stored one.
+	SetMessageDelivery(ctx context.Context, accountID, id, delivery, detail, externalID string) error
 	// Messages returns the thread oldest first.
 	Messages(ctx context.Context, accountID, conversationID string) ([]*Message, error)
 	// MessageByExternalID finds an inbound message by the channel's

@@ -274,7 +274,22 @@ type Message struct {
 	Body           string    `json:"body"`
 	ExternalID     string    `json:"external_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// Meta is the channel's own data about the message as JSON: email
+	// headers and attachments, a form's hidden fields, a call's details.
+	Meta json.RawMessage `json:"meta,omitempty"`
+	// Delivery is an outgoing reply's state: DeliveryQueued, DeliverySent
+	// or DeliveryFailed (with DeliveryDetail saying why); empty for
+	// messages that are not sent anywhere.
+	Delivery       string `json:"delivery,omitempty"`
+	DeliveryDetail string `json:"delivery_detail,omitempty"`
 }
+
+// Delivery states of an outgoing message.
+const (
+	DeliveryQueued = "queued"
+	DeliverySent   = "sent"
+	DeliveryFailed = "failed"
+)
 
 // Token is a bearer credential. Only its SHA-256 hash is stored.
 type Token struct {

@@ -35,6 +35,14 @@ type Config struct {
 	DrainInterval time.Duration
 	// PasswordParams tunes password hashing (default: argon2id, 19 MiB, t=2).
 	PasswordParams *PasswordParams
+	// JobPoll is how often the job worker looks for due jobs (default 1s;
+	// jobs enqueued by this process wake it at once).
+	JobPoll time.Duration
+	// JobBackoff is the first retry's wait, doubled per attempt up to an
+	// hour (default 10s). JobMaxAttempts is when a job fails for good
+	// (default 10).
+	JobBackoff     time.Duration
+	JobMaxAttempts int
 }
 
 // Service runs the use cases. Start it before Inbound is used; Close it to
@@ -58,6 +66,9 @@ type Service struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
+	jobs     jobQueue
+	outbound map[sb.ChannelKind]Outbound
+
 	started atomic.Bool
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
@@ -76,6 +87,18 @@ func New(cfg Config) *Service {
 		arrivals:      make(chan *arrival, 4096),
 		touched:       map[string]time.Time{},
 		pw:            defaultPasswordParams,
+		jobs: jobQueue{wake: make(chan struct{}, 1), poll: cfg.JobPoll, backoff: cfg.JobBackoff,
+			maxAttempts: cfg.JobMaxAttempts},
+		outbound: map[sb.ChannelKind]Outbound{},
+	}
+	if s.jobs.poll <= 0 {
+		s.jobs.poll = defaultJobPoll
+	}
+	if s.jobs.backoff <= 0 {
+		s.jobs.backoff = defaultJobBackoff
+	}
+	if s.jobs.maxAttempts <= 0 {
+		s.jobs.maxAttempts = defaultJobMaxAttempts
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -107,13 +130,15 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// Start runs the routing batcher and the periodic drain until Close.
+// Start runs the routing batcher, the periodic drain and the job worker
+// until Close.
 func (s *Service) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.started.Store(true)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.runBatcher(ctx) }()
 	go func() { defer s.wg.Done(); s.runDrainTicker(ctx) }()
+	go func() { defer s.wg.Done(); s.runJobs(ctx) }()
 }
 
 // Close stops the background work, failing arrivals still queued with

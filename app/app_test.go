@@ -51,6 +51,12 @@ func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newEnv(t *testing.T, dsn string) *env {
+	return newEnvWith(t, dsn, nil)
+}
+
+// newEnvWith is newEnv with a hook that may change the config and register
+// handlers between New and Start.
+func newEnvWith(t *testing.T, dsn string, hook func(cfg *app.Config, start func() *app.Service)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.DiscardHandler))
@@ -58,7 +64,15 @@ func newEnv(t *testing.T, dsn string) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	clk := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} // a Monday
-	svc := app.New(app.Config{Store: st, Now: clk.Now, Seed: 7, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+	cfg := app.Config{Store: st, Now: clk.Now, Seed: 7, PasswordParams: &app.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}}
+	var svc *app.Service
+	build := func() *app.Service { svc = app.New(cfg); return svc }
+	if hook != nil {
+		hook(&cfg, build)
+	}
+	if svc == nil {
+		build()
+	}
 	svc.Start(ctx)
 	t.Cleanup(func() { svc.Close(); st.Close() })
 	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "Europe/Amsterdam", AdminEmail: "admin@acme.test", AdminName: "Ada Admin", Password: "correct horse"})

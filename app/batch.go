@@ -28,6 +28,7 @@ type batch struct {
 	byToken  map[string]*sb.Contact
 	byPhone  map[string]*sb.Contact
 	latest   map[sb.ContactChannel]*sb.Conversation
+	threads  map[string]*sb.Conversation // conversations named by InboundInput.ConversationID
 	seen     map[sb.ExternalKey]*InboundResult
 	users    map[string]*sb.User
 
@@ -41,6 +42,7 @@ type batch struct {
 	messages    []*sb.Message
 	decisions   []*sb.Decision
 	events      []*sb.Event
+	jobs        []*sb.Job
 	loads       map[string]*sb.LoadDelta
 	loadOrder   []string
 }
@@ -53,7 +55,7 @@ func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*ba
 	us := rows.users
 	b := &batch{s: s, ctx: ctx, tx: tx, accountID: accountID, rows: rows, snap: routing.NewSnapshot(s.Now(), us, rows.teams, rows.inboxes),
 		channels: map[string]*sb.Channel{}, byEmail: map[string]*sb.Contact{}, byToken: map[string]*sb.Contact{}, byPhone: map[string]*sb.Contact{},
-		latest: map[sb.ContactChannel]*sb.Conversation{}, seen: map[sb.ExternalKey]*InboundResult{}, users: make(map[string]*sb.User, len(us)),
+		latest: map[sb.ContactChannel]*sb.Conversation{}, threads: map[string]*sb.Conversation{}, seen: map[sb.ExternalKey]*InboundResult{}, users: make(map[string]*sb.User, len(us)),
 		isNew: map[string]bool{}, isUpdated: map[string]bool{}, loads: map[string]*sb.LoadDelta{}}
 	b.now = b.snap.Now()
 	for _, u := range us {
@@ -84,8 +86,11 @@ func (b *batch) run(group []*arrival) ([]arrivalResult, error) {
 // bulk statements.
 func (b *batch) prefetch(group []*arrival) error {
 	var keys []sb.ExternalKey
-	var emails, tokens, phones []string
+	var emails, tokens, phones, threads []string
 	for _, ar := range group {
+		if id := ar.in.ConversationID; id != "" {
+			threads = append(threads, id)
+		}
 		if _, ok := b.channels[ar.channelID]; !ok {
 			c, err := b.tx.Channel(b.ctx, b.accountID, ar.channelID)
 			if err != nil && !sb.IsKind(err, sb.NotFound) {
@@ -100,6 +105,15 @@ func (b *batch) prefetch(group []*arrival) error {
 	}
 	if err := b.prefetchDuplicates(keys); err != nil {
 		return err
+	}
+	if len(threads) > 0 {
+		convs, err := b.tx.ConversationsByIDs(b.ctx, b.accountID, threads)
+		if err != nil {
+			return err
+		}
+		for _, c := range convs {
+			b.threads[c.ID] = c
+		}
 	}
 	cs, err := b.tx.ContactsByKeys(b.ctx, b.accountID, emails, tokens, phones)
 	if err != nil {
@@ -216,6 +230,11 @@ func (b *batch) flush() error {
 	}
 	if err := tx.AddLoads(ctx, b.accountID, loads); err != nil {
 		return err
+	}
+	for _, j := range b.jobs {
+		if err := b.s.Enqueue(ctx, tx, j); err != nil {
+			return err
+		}
 	}
 	return tx.AppendEvents(ctx, b.events)
 }

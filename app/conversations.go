@@ -181,6 +181,12 @@ func (s *Service) Reply(ctx context.Context, a Actor, id string, in ReplyInput) 
 		if in.Internal {
 			m.Direction = sb.DirectionNote
 		}
+		var send *sb.Job
+		if !in.Internal {
+			if send, err = s.checkOutbound(ctx, tx, c, m, now); err != nil {
+				return err
+			}
+		}
 		if !in.Internal && c.AssigneeID == "" {
 			d := s.manualDecision(c, a, sb.TriggerReplyAssign, a.UserID, fmt.Sprintf("%s replied to it while it was unassigned, which assigns it to them.", userName(cfg, a.UserID)))
 			if err := s.assign(ctx, tx, c, a.UserID, c.TeamID, d); err != nil {
@@ -189,6 +195,11 @@ func (s *Service) Reply(ctx context.Context, a Actor, id string, in ReplyInput) 
 		}
 		if err := tx.CreateMessage(ctx, m); err != nil {
 			return err
+		}
+		if send != nil {
+			if err := s.Enqueue(ctx, tx, send); err != nil {
+				return err
+			}
 		}
 		if !in.Internal {
 			c.LastActivityAt, c.Preview = now, preview(in.Body)
@@ -203,6 +214,34 @@ func (s *Service) Reply(ctx context.Context, a Actor, id string, in ReplyInput) 
 		return nil, sb.Wrap(op, err)
 	}
 	return &res, nil
+}
+
+// checkOutbound applies the channel kind's Outbound to a reply: its Check
+// may refuse it; its JobKind makes the job that sends it (returned, to be
+// enqueued once the message is stored) and marks the message queued.
+func (s *Service) checkOutbound(ctx context.Context, tx sb.Tx, c *sb.Conversation, m *sb.Message, now time.Time) (*sb.Job, error) {
+	o, ok := s.outboundFor(c.ChannelKind)
+	if !ok || (o.Check == nil && o.JobKind == "") {
+		return nil, nil
+	}
+	ch, err := tx.Channel(ctx, c.AccountID, c.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Check != nil {
+		if err := o.Check(ctx, tx, ch, c, now); err != nil {
+			return nil, err
+		}
+	}
+	if o.JobKind == "" {
+		return nil, nil
+	}
+	payload, err := json.Marshal(SendPayload{MessageID: m.ID, ConversationID: c.ID, ChannelID: ch.ID})
+	if err != nil {
+		return nil, err
+	}
+	m.Delivery = sb.DeliveryQueued
+	return &sb.Job{AccountID: c.AccountID, Kind: o.JobKind, Key: m.ID, Payload: payload}, nil
 }
 
 func validateBody(op, body string) error {

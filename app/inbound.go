@@ -159,6 +159,9 @@ func (s *Service) routeGroup(ctx context.Context, group []*arrival) {
 	if err == nil {
 		s.metrics.Batch(len(group))
 		s.snaps.committed(accountID, b.rows, b.loads)
+		if len(b.jobs) > 0 {
+			s.wakeJobs()
+		}
 	} else {
 		s.snaps.invalidate(accountID)
 	}

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/routing"
@@ -33,12 +35,21 @@ func (b *batch) route(ar *arrival) (res *InboundResult, reject, err error) {
 		}
 	}
 	contact, known := b.contact(ch, in.Contact)
-	m := &sb.Message{ID: b.s.newID(), AccountID: b.accountID, ChannelID: ch.ID, Direction: sb.DirectionIn, ContactID: contact.ID, Body: in.Body, ExternalID: in.ExternalID, CreatedAt: b.now}
+	m := &sb.Message{ID: b.s.newID(), AccountID: b.accountID, ChannelID: ch.ID, Direction: sb.DirectionIn, ContactID: contact.ID, Body: in.Body, ExternalID: in.ExternalID, CreatedAt: b.now, Meta: in.Meta}
 	b.messages = append(b.messages, m)
 	latest := b.latest[sb.ContactChannel{ContactID: contact.ID, ChannelID: ch.ID}]
-	if latest != nil && latest.Status == sb.StatusOpen {
+	thread := b.threads[in.ConversationID]
+	if thread != nil && thread.ChannelID != ch.ID {
+		thread = nil // another channel's conversation: not a thread of this one
+	}
+	switch {
+	case thread != nil && thread.Status == sb.StatusOpen:
+		res, err = b.continueConversation(ch, thread, contact, known, m)
+	case thread != nil:
+		res, err = b.reopenConversation(ch, thread, contact, known, m)
+	case in.ConversationID == "" && !in.NewThread && latest != nil && latest.Status == sb.StatusOpen:
 		res, err = b.continueConversation(ch, latest, contact, known, m)
-	} else {
+	default:
 		res, err = b.newConversation(ch, latest, contact, known, m, in.Subject)
 	}
 	if err != nil {
@@ -144,6 +155,34 @@ func (b *batch) newConversation(ch *sb.Channel, latest *sb.Conversation, contact
 	return &InboundResult{Conversation: c, Message: m, Decision: d}, nil
 }
 
+// reopenConversation adds a message to a closed conversation it answers
+// (an email reply in its thread): the conversation opens again and goes to
+// its previous assignee if they are still a candidate, else it is routed
+// afresh (R-X4).
+func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *sb.Contact, known bool, m *sb.Message) (*InboundResult, error) {
+	m.ConversationID = c.ID
+	c.Status, c.ClosedAt, c.Waiting = sb.StatusOpen, time.Time{}, false
+	c.LastActivityAt, c.Preview = b.now, preview(m.Body)
+	b.touched(c)
+	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID}
+	res := b.snap.Pool(ch).Decide(arr, lockedRand{b.s})
+	c.AssigneeID, c.Waiting = res.AssigneeID, res.Retry
+	d := b.record(c, res, arr.Trigger)
+	if c.AssigneeID != "" {
+		b.loadUp(c)
+	}
+	if err := b.event(c, sb.EventConversationStatus, c); err != nil {
+		return nil, err
+	}
+	if err := b.event(c, sb.EventMessageCreated, m); err != nil {
+		return nil, err
+	}
+	if err := b.announce(c, res); err != nil {
+		return nil, err
+	}
+	return &InboundResult{Conversation: c, Message: m, Decision: d}, nil
+}
+
 // continueConversation adds a message to an open conversation. It stays
 // with its assignee (R-A11) unless the assignee is away with "reassign
 // replies" on, for chat-like channels: then it is routed afresh to someone
@@ -211,6 +250,11 @@ func (b *batch) announce(c *sb.Conversation, res routing.Result) error {
 	if res.NotifyOwner {
 		data := fmt.Sprintf(`{"conversation_id":%q,"owner_id":%q}`, c.ID, c.AssigneeID)
 		b.events = append(b.events, &sb.Event{AccountID: c.AccountID, Type: sb.EventOwnerNotification, InboxID: c.InboxID, ConversationID: c.ID, UserID: c.AssigneeID, Data: []byte(data), CreatedAt: b.now})
+		payload, err := json.Marshal(NotifyOwner{ConversationID: c.ID, OwnerID: c.AssigneeID})
+		if err != nil {
+			return err
+		}
+		b.jobs = append(b.jobs, &sb.Job{AccountID: c.AccountID, Kind: JobNotifyOwner, Payload: payload, RunAt: b.now, CreatedAt: b.now})
 	}
 	return nil
 }

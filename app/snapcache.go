@@ -91,8 +91,12 @@ func (c *snapCache) committed(accountID string, r *accountRows, loads map[string
 // the account's cached rows inside the transaction, so no batch can route
 // on rows this write changes.
 func (s *Service) update(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
-	return s.store.Update(ctx, accountID, func(tx sb.Tx) error {
+	err := s.store.Update(ctx, accountID, func(tx sb.Tx) error {
 		s.snaps.invalidate(accountID)
 		return fn(tx)
 	})
+	if err == nil {
+		s.wakeJobs() // jobs enqueued in fn are committed now
+	}
+	return err
 }

@@ -208,6 +208,19 @@ type InboundInput struct {
 	Body       string         `json:"body"`
 	ExternalID string         `json:"external_id"`
 	Subject    string         `json:"subject,omitempty"`
+	// Meta is the channel's own data about the message (email headers and
+	// attachments, form hidden fields, call details), stored with it.
+	Meta json.RawMessage `json:"meta,omitempty"`
+
+	// For channel adapters, not the JSON API:
+	// ConversationID continues this conversation of the same channel
+	// (email threading found it); a closed one is reopened and routed as
+	// a returning contact (R-X4). Unknown, or of another channel: the
+	// message starts a new conversation.
+	ConversationID string `json:"-"`
+	// NewThread starts a new conversation even if the contact has an open
+	// one on the channel (an email that is no reply to anything known).
+	NewThread bool `json:"-"`
 }
 
 // InboundResult is where an inbound message landed. Duplicate is true when

@@ -7,11 +7,14 @@ import (
 )
 
 const messageColumns = `id, account_id, conversation_id, channel_id, direction, author_user_id,
-	contact_id, body, external_id, created_at`
+	contact_id, body, external_id, created_at, meta, delivery, delivery_detail`
 
 var (
 	mCreateMessage = newInsert("create_message", "messages", messageColumns, "")
-	qMessages      = newQuery("messages", `SELECT `+messageColumns+` FROM messages
+	qMessage       = newQuery("message", `SELECT `+messageColumns+` FROM messages WHERE id = $2 AND account_id = $1`)
+	mSetDelivery   = newQuery("set_message_delivery", `UPDATE messages SET delivery = $3, delivery_detail = $4,
+		external_id = CASE WHEN $5 = '' THEN external_id ELSE $5 END WHERE id = $2 AND account_id = $1`)
+	qMessages = newQuery("messages", `SELECT `+messageColumns+` FROM messages
 		WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, id`)
 	// "external_id <> ''" lets SQLite use the partial unique index.
 	qMessageByExternalID = newQuery("message_by_external_id", `SELECT `+messageColumns+`
@@ -48,7 +51,8 @@ func (t *tx) createMessages(ctx context.Context, op string, ms []*sb.Message) er
 	_, err = t.execRows(ctx, mCreateMessage, len(ms), func(args []any, i int) ([]any, error) {
 		m := ms[i]
 		return append(args, ids[i], m.AccountID, m.ConversationID, m.ChannelID, m.Direction,
-			m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt)), nil
+			m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt), rawText(m.Meta),
+			m.Delivery, m.DeliveryDetail), nil
 	})
 	if err != nil {
 		return t.classifyConflict(op, err, "message", "message with this external id")
@@ -63,6 +67,17 @@ func (t *tx) createMessages(ctx context.Context, op string, ms []*sb.Message) er
 // conversation has none or is not in the account.
 func (t *tx) Messages(ctx context.Context, accountID, conversationID string) ([]*sb.Message, error) {
 	return list(ctx, t, "sqlstore.Messages", "messages", scanMessage, qMessages, accountID, conversationID)
+}
+
+// Message returns the account's message with this id.
+func (t *tx) Message(ctx context.Context, accountID, id string) (*sb.Message, error) {
+	return one(ctx, t, "sqlstore.Message", "message", scanMessage, qMessage, accountID, id)
+}
+
+// SetMessageDelivery records an outgoing message's delivery state; a
+// non-empty externalID (the platform's id for it) replaces the stored one.
+func (t *tx) SetMessageDelivery(ctx context.Context, accountID, id, delivery, detail, externalID string) error {
+	return t.execOne(ctx, "sqlstore.SetMessageDelivery", "message", mSetDelivery, accountID, id, delivery, detail, externalID)
 }
 
 // MessageByExternalID finds the account's message by its channel's
@@ -99,11 +114,13 @@ func (t *tx) MessagesByExternalIDs(ctx context.Context, accountID string, keys [
 func scanMessage(r scanner) (*sb.Message, error) {
 	var m sb.Message
 	var created int64
+	var meta string
 	if err := r.Scan(&m.ID, &m.AccountID, &m.ConversationID, &m.ChannelID, &m.Direction,
-		&m.AuthorUserID, &m.ContactID, &m.Body, &m.ExternalID, &created); err != nil {
+		&m.AuthorUserID, &m.ContactID, &m.Body, &m.ExternalID, &created, &meta,
+		&m.Delivery, &m.DeliveryDetail); err != nil {
 		return nil, err
 	}
-	m.CreatedAt = fromMicros(created)
+	m.CreatedAt, m.Meta = fromMicros(created), fromRawText(meta)
 	return &m, nil
 }
 

@@ -346,7 +346,8 @@ func testMessageDecisionRoundTrip(t *testing.T, f *fixture) {
 	m2 := &sb.Message{AccountID: a.ID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: sb.DirectionOut,
 		AuthorUserID: "u1", Body: "Hello\nBob", CreatedAt: at(2)}
 	m1 := &sb.Message{AccountID: a.ID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: sb.DirectionIn,
-		ContactID: ct.ID, Body: "Hi ✓", ExternalID: "<msg-1@example.com>", CreatedAt: at(1)}
+		ContactID: ct.ID, Body: "Hi ✓", ExternalID: "<msg-1@example.com>", CreatedAt: at(1),
+		Meta: json.RawMessage(`{"headers":{"subject":"Hi"},"attachments":[]}`)}
 	d2 := &sb.Decision{AccountID: a.ID, ConversationID: conv.ID, Trigger: sb.TriggerManual, Mode: sb.ModeSpecific,
 		Strategy: "manual", Outcome: sb.OutcomeAssigned, AssigneeID: "u2", ActorUserID: "u9", CreatedAt: at(2)}
 	d1 := &sb.Decision{AccountID: a.ID, ConversationID: conv.ID, Trigger: sb.TriggerCreated, Mode: sb.ModeSpecific,

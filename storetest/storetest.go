@@ -42,7 +42,10 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/SlowSubscriber", testSlowSubscriber},
 		{"Update/SerialisedPerAccount", testSerialised},
 	}
-	run(t, open, append(append(tests, bulkTests...), emailTests...))
+	tests = append(tests, bulkTests...)
+	tests = append(tests, jobTests...)
+	tests = append(tests, emailTests...)
+	run(t, open, tests)
 }
 
 // namedTest is a test of the suite.

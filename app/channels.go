@@ -104,6 +104,9 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 		if err := tx.CreateChannel(ctx, c); err != nil {
 			return err
 		}
+		if err := setEmailAddresses(ctx, tx, op, c); err != nil {
+			return err
+		}
 		out = cfg.channelView(c)
 		return nil
 	})
@@ -143,6 +146,9 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 			return err
 		}
 		if err := tx.UpdateChannel(ctx, c); err != nil {
+			return err
+		}
+		if err := setEmailAddresses(ctx, tx, op, c); err != nil {
 			return err
 		}
 		out = cfg.channelView(c)

@@ -147,4 +147,7 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("GET /api/v1/conversations/{id}/routing", s.authed(s.routingRecord))
 
 	m.Handle("GET /api/v1/events", s.authed(s.events))
+
+	m.Handle("GET /api/v1/settings/smtp", s.authed(s.getSMTPSettings))
+	m.Handle("PUT /api/v1/settings/smtp", s.authed(s.putSMTPSettings))
 }

@@ -54,9 +54,9 @@ func TestEmailAddresses(t *testing.T) {
 		})
 		t.Run("config is validated", func(t *testing.T) {
 			for cfg, field := range map[string]string{
-				`{"address":"not an address"}`:                             "invalid_config.address",
+				`{"address":"not an address"}`:                            "invalid_config.address",
 				`{"address":"a@acme.test","from_name_mode":"agent_only"}`: "invalid_config.from_name_mode",
-				`{"address":7}`: "invalid_config",
+				`{"address":7}`:               "invalid_config",
 				`{"aliases":["x@acme.test"]}`: "invalid_config.address",
 			} {
 				_, err := e.svc.CreateChannel(e.ctx, e.admin, "", emailChannelInput("bad", cfg))

@@ -40,6 +40,18 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 
+	// serve: the email channel (issue 3)
+	SMTPHostname      string
+	SMTPMaxBytes      int64
+	SMTPTLSCert       string
+	SMTPTLSKey        string
+	SMTPAuthUser      string
+	SMTPAuthPassword  string
+	SMTPMaxConns      int
+	SMTPMaxConnsPerIP int
+	SMTPTimeout       time.Duration
+	DataDir           string
+
 	// load
 	URL         string
 	Email       string
@@ -87,7 +99,8 @@ func (c *Config) dbFlag(fs *flag.FlagSet) {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.dbFlag(fs)
 	fs.StringVar(&c.HTTPAddr, "http", DefaultHTTP, "HTTP listen address (API, web inbox, widget, webhooks); port 0 picks a free port")
-	fs.StringVar(&c.SMTPAddr, "smtp", DefaultSMTP, "inbound SMTP listen address (the SMTP listener is not part of this build yet)")
+	fs.StringVar(&c.SMTPAddr, "smtp", DefaultSMTP, "inbound SMTP listen address: mail to an email channel's address arrives here; port 0 picks a free port")
+	c.emailFlags(fs)
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with a demo account and print its login")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
@@ -180,6 +193,9 @@ func (c *Config) Validate(command string) error {
 		}
 		if c.ShutdownTimeout <= 0 {
 			return usagef("%s %s: use a positive duration such as 15s", c.src("shutdown-timeout"), c.ShutdownTimeout)
+		}
+		if err := c.validateEmail(); err != nil {
+			return err
 		}
 	case "load":
 		return c.validateLoad()

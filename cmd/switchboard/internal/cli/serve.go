@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/app"
 	"github.com/switchboard-dev/switchboard/demo"
+	"github.com/switchboard-dev/switchboard/email"
 	"github.com/switchboard-dev/switchboard/httpapi"
 	"github.com/switchboard-dev/switchboard/sqlstore"
 )
@@ -37,6 +38,15 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		return fmt.Errorf("cannot listen on %s: %w", cfg.src("http"), err)
 	}
 	defer ln.Close()
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.src("smtp"), err)
+	}
+	defer smtpLn.Close()
+	smtpTLS, err := cfg.smtpTLS()
+	if err != nil {
+		return err
+	}
 	store, err := sqlstore.Open(ctx, cfg.DB, log)
 	if err != nil {
 		return fmt.Errorf("cannot open the database: %s", describe(err))
@@ -49,6 +59,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 
 	reg, metrics := newRegistry()
 	svc := app.New(app.Config{Store: store, Logger: log, Metrics: metrics})
+	email.NewSender(svc, cfg.smtpHostname(), log).Register()
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -61,7 +72,14 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		}
 	}
 
-	log.Info("the SMTP listener is not part of this build yet; nothing listens on --smtp", "smtp", cfg.SMTPAddr)
+	mailSrv := email.NewServer(svc, email.NewReceiver(svc, email.NewFiles(cfg.dataDir()), log), email.ServerConfig{
+		Domain: cfg.smtpHostname(), MaxMessageBytes: cfg.SMTPMaxBytes, MaxConns: cfg.SMTPMaxConns, MaxConnsPerIP: cfg.SMTPMaxConnsPerIP,
+		ReadTimeout: cfg.SMTPTimeout, WriteTimeout: cfg.SMTPTimeout, TLS: smtpTLS,
+		AuthUser: cfg.SMTPAuthUser, AuthPassword: cfg.SMTPAuthPassword, Logger: log,
+	})
+	mailServed := make(chan error, 1)
+	go func() { mailServed <- mailSrv.Serve(smtpLn) }()
+	log.Info("the SMTP listener is listening", "addr", displayAddr(smtpLn.Addr()), "starttls", smtpTLS != nil, "auth", cfg.SMTPAuthUser != "", "data_dir", cfg.dataDir())
 
 	streams, stopStreams := context.WithCancel(context.Background())
 	defer stopStreams()
@@ -88,15 +106,25 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("the HTTP server stopped: %w", err)
+	case err := <-mailServed:
+		return fmt.Errorf("the SMTP listener stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: no new connections; waiting for requests in flight", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		if err := mailSrv.Shutdown(sctx); err != nil {
+			log.Warn("SMTP transactions still in flight at the shutdown timeout were cut off", "err", err)
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at the shutdown timeout were cut off", "err", err)
 		srv.Close()
 	}
+	<-mailDone
 	svc.Close()
 	log.Info("switchboard stopped")
 	return nil

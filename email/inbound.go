@@ -100,8 +100,11 @@ func (r *Receiver) Receive(ctx context.Context, m *Message, d Delivery) (*app.In
 	}
 	contact := sender
 	in := app.InboundInput{Body: m.Text, ExternalID: m.ExternalID(), Subject: clip(m.Subject, 998)}
-	err = r.svc.View(ctx, func(tx sb.Tx) error {
-		if m.Forwarded != nil && m.Forwarded.From.Email != "" {
+	forwarded := m.Forwarded != nil && m.Forwarded.From.Email != ""
+	if !forwarded && len(m.Thread()) == 0 {
+		in.NewThread = true // nothing to look up: fresh mail starts a conversation
+	} else if err = r.svc.View(ctx, func(tx sb.Tx) error {
+		if forwarded {
 			// R-E5: mail a team member forwards in is logged to the
 			// original sender, unless the channel says the forwarder.
 			if u, err := tx.UserByEmail(ctx, sender.Email); err == nil && u.AccountID == ch.AccountID {
@@ -118,12 +121,11 @@ func (r *Receiver) Receive(ctx context.Context, m *Message, d Delivery) (*app.In
 		}
 		var err error
 		in.ConversationID, err = r.thread(ctx, tx, ch, m)
+		in.NewThread = in.ConversationID == ""
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
-	in.NewThread = in.ConversationID == ""
 	in.Contact = app.InboundContact{Email: contact.Email, Name: contact.Name}
 	if err := r.storeFiles(m); err != nil {
 		return nil, sb.Wrap("email.Receive", fmt.Errorf("storing attachments: %w", err))

@@ -77,9 +77,38 @@ func TestEmailEndToEnd(t *testing.T) {
 	swaksPath(t)
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
-			t.Parallel()
-			testEmail(t, db.dsn(t))
+			t.Run("R-E1_R-E2_R-E3_R-E4_R-A6_SwaksToReplyAndBack", func(t *testing.T) {
+				t.Parallel()
+				testEmail(t, db.dsn(t))
+			})
+			t.Run("LoadToolOverSMTP", func(t *testing.T) {
+				t.Parallel()
+				testLoadSMTP(t, db.dsn(t))
+			})
 		})
+	}
+}
+
+// testLoadSMTP runs `switchboard load --smtp`: every message sent by SMTP
+// becomes a routed conversation.
+func testLoadSMTP(t *testing.T, dsn string) {
+	s := startServer(t, "serve", dsn, "--data-dir", t.TempDir())
+	res := runCmd(t, 2*time.Minute, nil, "load", "--url", s.URL, "--smtp", s.smtpAddr(t), "--email", adminEmail, "--password", adminPassword,
+		"--agents", "5", "--clients", "8", "--requests", "200", "--json")
+	if res.code != 0 {
+		t.Fatalf("switchboard load --smtp exited %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	var rep struct {
+		Requests      int `json:"requests"`
+		Errors        int `json:"errors"`
+		Conversations int `json:"conversations"`
+		Unassigned    int `json:"unassigned"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("no JSON report: %v\n%s", err, res.stdout)
+	}
+	if rep.Requests != 200 || rep.Errors != 0 || rep.Conversations != 200 || rep.Unassigned != 0 {
+		t.Errorf("load --smtp report: %+v; want 200 messages, 0 errors, 200 routed conversations\n%s", rep, res.stderr)
 	}
 }
 

@@ -63,6 +63,7 @@ type Config struct {
 	Kind        string
 	JSON        bool
 	AllowRemote bool
+	LoadSMTP    string
 
 	level   slog.Level      // parsed LogLevel
 	fromEnv map[string]bool // flags whose value came from their env twin
@@ -123,6 +124,7 @@ func (c *Config) loadFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kind, "kind", "chat", "channel kind to load: chat, messenger, whatsapp, calling (least busy) or email, form (random)")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON on standard output (the text report goes to standard error)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a --url whose host is not loopback")
+	fs.StringVar(&c.LoadSMTP, "smtp", "", "send the inbound messages as email to this SMTP listener (host:port) instead of the HTTP API; implies --kind email")
 }
 
 // usageError is a mistake in the command line or environment: exit code 2.
@@ -220,6 +222,15 @@ func (c *Config) validateLoad() error {
 	}{{c.src("agents"), c.Agents}, {c.src("clients"), c.Clients}, {c.src("requests"), c.Requests}} {
 		if n.v < 1 {
 			return usagef("%s %d: use a positive number", n.name, n.v)
+		}
+	}
+	if c.LoadSMTP != "" {
+		if err := checkAddr(c.src("smtp"), c.LoadSMTP); err != nil {
+			return err
+		}
+		host, _, _ := net.SplitHostPort(c.LoadSMTP)
+		if !c.AllowRemote && !isLoopback(host) {
+			return usagef("%s %q is not on this machine (loopback); pass --allow-remote if you mean it", c.src("smtp"), c.LoadSMTP)
 		}
 	}
 	if c.Duration < 0 {

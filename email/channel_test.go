@@ -1,7 +1,9 @@
 package email_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/smtp"
 	"os"
@@ -436,5 +438,96 @@ func TestAuthRequired(t *testing.T) {
 	}
 	if n := len(e.conversations()); n != 1 {
 		t.Errorf("%d conversations, want 1", n)
+	}
+}
+
+// TestRandomRouting is R-A6 for email: one of the candidates uniformly at
+// random, not the least busy (both agents get a share of 40 mails).
+func TestRandomRouting(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ada, ben := e.agent("Ada Lovelace"), e.agent("Ben Franklin")
+		e.emailChannel(`{"address":"support@acme.test"}`, specific(ada, ben))
+		for i := range 40 {
+			from := fmt.Sprintf("c%d@example.com", i)
+			e.mustSend(from, []string{"support@acme.test"}, mail(from, "support@acme.test", "Hi", fmt.Sprintf("r%d@example.com", i), "", "Hello"))
+		}
+		n := map[string]int{}
+		for _, c := range e.conversations() {
+			n[c.AssigneeID]++
+		}
+		// Rule R-A6: random between the two; with 40 draws each gets at
+		// least 8 unless the picks are far from uniform (p < 0.01%).
+		if n[ada.UserID]+n[ben.UserID] != 40 || n[ada.UserID] < 8 || n[ben.UserID] < 8 {
+			t.Errorf("R-A6: Ada got %d, Ben %d of 40 (others: %v)", n[ada.UserID], n[ben.UserID], n)
+		}
+	})
+}
+
+// TestGracefulShutdown: Shutdown answers an idle connection 421 at once,
+// lets a transaction in flight finish with 250, then refuses connections.
+func TestGracefulShutdown(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/shutdown.db")
+	e.emailChannel(`{"address":"support@acme.test"}`, sb.RoutingRule{})
+	srv, addr := e.extraServer(t)
+	idle, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if err := idle.Hello("idle.test"); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if err := busy.Mail("a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := busy.Rcpt("support@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := busy.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	// Shutdown has begun once the listener refuses connections.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts after Shutdown began")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The idle connection is told to go.
+	if err := idle.Noop(); err == nil || smtpCode(err) != 421 && !strings.Contains(err.Error(), "EOF") {
+		t.Errorf("idle connection after shutdown: %v, want 421 or closed", err)
+	}
+	// The transaction in flight completes.
+	if _, err := w.Write([]byte(strings.ReplaceAll(mail("a@example.com", "support@acme.test", "late", "late@x", "", "in flight"), "\n", "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("the message in flight during shutdown: %v, want 250", err)
+	}
+	busy.Quit()
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if n := len(e.conversations()); n != 1 {
+		t.Errorf("%d conversations, want the one in flight", n)
 	}
 }

@@ -194,3 +194,17 @@ func mail(from, to, subject, msgID, extra, body string) string {
 	b.WriteString("\n")
 	return b.String()
 }
+
+// extraServer starts a second listener on the env's service, which the
+// test may shut down itself.
+func (e *env) extraServer(t *testing.T) (*email.Server, string) {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	srv := email.NewServer(e.svc, email.NewReceiver(e.svc, email.NewFiles(e.files), log), email.ServerConfig{Logger: log, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	return srv, ln.Addr().String()
+}

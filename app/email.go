@@ -150,3 +150,40 @@ func checkPersonalAddress(ctx context.Context, tx sb.Tx, op, email string) error
 		return err
 	}
 }
+
+// AttachmentRef is an attachment of an inbound email, as its message's
+// meta describes it; the bytes are in the email channel's file store.
+type AttachmentRef struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// Attachment finds the attachment with this SHA-256 on a message of a
+// conversation the actor may see (R-I5). NotFound if the conversation is
+// not visible or has no such attachment.
+func (s *Service) Attachment(ctx context.Context, a Actor, conversationID, sha256 string) (*AttachmentRef, error) {
+	const op = "app.Attachment"
+	msgs, err := s.Messages(ctx, a, conversationID)
+	if err != nil {
+		return nil, sb.Wrap(op, err)
+	}
+	for _, m := range msgs {
+		if len(m.Meta) == 0 {
+			continue
+		}
+		var meta struct {
+			Attachments []AttachmentRef `json:"attachments"`
+		}
+		if json.Unmarshal(m.Meta, &meta) != nil {
+			continue
+		}
+		for _, at := range meta.Attachments {
+			if at.SHA256 == sha256 {
+				return &at, nil
+			}
+		}
+	}
+	return nil, sb.E(op, sb.NotFound, "attachment_not_found", "this conversation has no such attachment")
+}

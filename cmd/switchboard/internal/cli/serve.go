@@ -72,7 +72,8 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		}
 	}
 
-	mailSrv := email.NewServer(svc, email.NewReceiver(svc, email.NewFiles(cfg.dataDir()), log), email.ServerConfig{
+	files := email.NewFiles(cfg.dataDir())
+	mailSrv := email.NewServer(svc, email.NewReceiver(svc, files, log), email.ServerConfig{
 		Domain: cfg.smtpHostname(), MaxMessageBytes: cfg.SMTPMaxBytes, MaxConns: cfg.SMTPMaxConns, MaxConnsPerIP: cfg.SMTPMaxConnsPerIP,
 		ReadTimeout: cfg.SMTPTimeout, WriteTimeout: cfg.SMTPTimeout, TLS: smtpTLS,
 		AuthUser: cfg.SMTPAuthUser, AuthPassword: cfg.SMTPAuthPassword, Logger: log,
@@ -85,6 +86,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
 		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		Attachments: func(sum string) (io.ReadSeekCloser, error) { return files.Open(sum) },
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),

@@ -35,6 +35,10 @@ func (s *server) getAttachment(w http.ResponseWriter, r *http.Request, a app.Act
 		s.fail(w, r, err)
 		return
 	}
+	if s.attachments == nil {
+		s.fail(w, r, sb.E("httpapi.getAttachment", sb.NotFound, "attachment_missing", "this server keeps no attachment files"))
+		return
+	}
 	f, err := s.attachments(ref.SHA256)
 	if err != nil {
 		s.fail(w, r, sb.E("httpapi.getAttachment", sb.NotFound, "attachment_missing", "the attachment's file is missing from the data directory"))

@@ -157,7 +157,5 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 
 	m.Handle("GET /api/v1/settings/smtp", s.authed(s.getSMTPSettings))
 	m.Handle("PUT /api/v1/settings/smtp", s.authed(s.putSMTPSettings))
-	if s.attachments != nil {
-		m.Handle("GET /api/v1/conversations/{id}/attachments/{sha256}", s.authed(s.getAttachment))
-	}
+	m.Handle("GET /api/v1/conversations/{id}/attachments/{sha256}", s.authed(s.getAttachment))
 }

@@ -531,3 +531,87 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("%d conversations, want the one in flight", n)
 	}
 }
+
+// TestGenericMail: app.JobMail's handler sends OutMail from the email
+// channel's address (or the relay's from address) through the relay.
+func TestGenericMail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ch := e.emailChannel(`{"address":"support@acme.test"}`, sb.RoutingRule{})
+		for _, om := range []app.OutMail{
+			{ChannelID: ch.ID, To: []string{"someone@example.com"}, Subject: "Your transcript", Text: "the transcript", HTML: "<p>the transcript</p>"},
+			{To: []string{"other@example.com"}, Subject: "No channel", Text: "plain"},
+		} {
+			err := e.svc.Update(e.ctx, e.admin.AccountID, func(tx sb.Tx) error { return e.svc.EnqueueMail(e.ctx, tx, e.admin.AccountID, om) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := e.sink.Next(t, 10*time.Second)
+			m, err := email.Parse(got.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFrom := "support@acme.test"
+			if om.ChannelID == "" {
+				wantFrom = "bounces@acme.test"
+			}
+			if m.From.Email != wantFrom || m.From.Name != "Acme" || m.Subject != om.Subject || got.To[0] != om.To[0] || !strings.Contains(m.Text, om.Text) {
+				t.Errorf("mail %q: from %+v, subject %q, to %v, text %q", om.Subject, m.From, m.Subject, got.To, m.Text)
+			}
+		}
+	})
+}
+
+// TestReplySurvivesRestart: a reply whose relay is down stays queued,
+// and a new process on the same database sends it once the relay works.
+func TestReplySurvivesRestart(t *testing.T) {
+	dsn := "sqlite:" + t.TempDir() + "/restart.db"
+	e := newEnv(t, dsn)
+	ada := e.agent("Ada Lovelace")
+	e.emailChannel(`{"address":"support@acme.test"}`, specific(ada))
+	e.mustSend("alice@example.com", []string{"support@acme.test"}, mail("alice@example.com", "support@acme.test", "Hi", "h@example.com", "", "Hello"))
+	c := e.conversations()[0]
+	// The relay is down: a closed port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if _, err := e.svc.SetSMTPSettings(e.ctx, e.admin, app.SMTPSettingsInput{Host: "127.0.0.1", Port: port, TLS: sb.SMTPTLSNone}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.svc.Reply(e.ctx, ada, c.ID, app.ReplyInput{Body: "Hello back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job *sb.Job
+	deadline := time.Now().Add(10 * time.Second)
+	for job == nil || job.Attempts == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reply's job never ran")
+		}
+		time.Sleep(20 * time.Millisecond)
+		_ = e.store.View(e.ctx, func(tx sb.Tx) error {
+			jobs, err := tx.Jobs(e.ctx, e.admin.AccountID, email.JobReply, 10)
+			if err == nil && len(jobs) > 0 && jobs[0].Status == sb.JobPending {
+				job = jobs[0]
+			}
+			return err
+		})
+	}
+	e.stop() // the process "dies" with the reply queued
+
+	e2 := reopen(t, dsn, e)
+	if _, err := e2.svc.SetSMTPSettings(e2.ctx, e2.admin, app.SMTPSettingsInput{Host: e2.sink.Host, Port: e2.sink.Port, TLS: sb.SMTPTLSNone}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := email.Parse(e2.sink.Next(t, 10*time.Second).Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MessageID != "sb."+rep.Message.ID+"@acme.test" {
+		t.Errorf("after the restart, sent %q", m.MessageID)
+	}
+	e2.waitDelivery(c.ID, rep.Message.ID, sb.DeliverySent)
+}

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,10 +36,20 @@ type env struct {
 	sink    *smtpsink.Sink
 	files   string
 	channel *app.ChannelView
+	stop    func() // stops the listener and the service, closes the store
 }
 
 type envOpts struct {
 	server func(*email.ServerConfig)
+	reuse  *env // a stopped env whose database (and account) this one reopens
+}
+
+// reopen starts a new process on old's database, as after a restart.
+func reopen(t *testing.T, dsn string, old *env) *env {
+	t.Helper()
+	e := newEnv(t, dsn, envOpts{reuse: old})
+	e.channel = old.channel
+	return e
 }
 
 // forEachDB runs fn against SQLite and PostgreSQL.
@@ -72,23 +83,34 @@ func newEnv(t *testing.T, dsn string, opts ...envOpts) *env {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-		svc.Close()
-		st.Close()
-	})
-	res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "Europe/Amsterdam", AdminEmail: "admin@acme.test", AdminName: "Ada Admin", Password: "correct horse"})
-	if err != nil {
-		t.Fatalf("setup: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+			svc.Close()
+			st.Close()
+		})
 	}
-	admin, err := svc.Authenticate(ctx, res.Token)
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(stop)
+	var admin app.Actor
+	if len(opts) > 0 && opts[0].reuse != nil {
+		admin = opts[0].reuse.admin // the database has the account already
+	} else {
+		res, err := svc.Setup(ctx, app.SetupInput{AccountName: "Acme", TimeZone: "Europe/Amsterdam", AdminEmail: "admin@acme.test", AdminName: "Ada Admin", Password: "correct horse"})
+		if err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+		if admin, err = svc.Authenticate(ctx, res.Token); err != nil {
+			t.Fatal(err)
+		}
 	}
-	e := &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, addr: ln.Addr().String(), sink: smtpsink.Start(t), files: files}
+	e := &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, addr: ln.Addr().String(), sink: smtpsink.Start(t), files: files, stop: stop}
 	pw := ""
+	if len(opts) > 0 && opts[0].reuse != nil {
+		return e
+	}
 	e.must(e.svc.SetSMTPSettings(ctx, admin, app.SMTPSettingsInput{Host: e.sink.Host, Port: e.sink.Port, TLS: sb.SMTPTLSNone, Password: &pw, FromAddress: "bounces@acme.test"}))
 	return e
 }

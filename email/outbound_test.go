@@ -147,7 +147,10 @@ func TestGenericMail(t *testing.T) {
 // TestReplySurvivesRestart: a reply whose relay is down stays queued,
 // and a new process on the same database sends it once the relay works.
 func TestReplySurvivesRestart(t *testing.T) {
-	dsn := "sqlite:" + t.TempDir() + "/restart.db"
+	forEachDB(t, testReplySurvivesRestart)
+}
+
+func testReplySurvivesRestart(t *testing.T, dsn string) {
 	e := newEnv(t, dsn)
 	ada := e.agent("Ada Lovelace")
 	e.emailChannel(`{"address":"support@acme.test"}`, specific(ada))

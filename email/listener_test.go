@@ -2,6 +2,7 @@ package email_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/smtp"
 	"strings"
@@ -171,5 +172,22 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if n := len(e.conversations()); n != 1 {
 		t.Errorf("%d conversations, want the one in flight", n)
+	}
+}
+
+// TestInflightBudget: past the in-flight byte budget DATA is answered 452
+// (try later), within it mail goes through.
+func TestInflightBudget(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/budget.db", envOpts{server: func(c *email.ServerConfig) { c.MaxInflightBytes = 2000 }})
+	e.emailChannel(`{"address":"support@acme.test"}`, sb.RoutingRule{})
+	big := mail("a@example.com", "support@acme.test", "big", "big@x", "", strings.Repeat("0123456789abcdef\n", 200))
+	if err := e.send("a@example.com", []string{"support@acme.test"}, big); smtpCode(err) != 452 {
+		t.Errorf("over the budget: %v, want 452", err)
+	}
+	// The budget was given back: small mail still passes, repeatedly.
+	for i := range 3 {
+		if err := e.send("a@example.com", []string{"support@acme.test"}, mail("a@example.com", "support@acme.test", "small", fmt.Sprintf("s%d@x", i), "", "hi")); err != nil {
+			t.Fatalf("small mail %d: %v", i, err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"golang.org/x/sync/semaphore"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
@@ -27,7 +28,13 @@ const (
 	DefaultMaxConns        = 200
 	DefaultMaxConnsPerIP   = 20
 	DefaultTimeout         = 60 * time.Second
-	deliverTimeout         = 30 * time.Second
+	// DefaultMaxInflightBytes bounds the message bytes held by all
+	// connections at once (a parsed message takes about three times its
+	// size); past it DATA is answered 452 and the sender retries later.
+	DefaultMaxInflightBytes = 256 << 20
+	deliverTimeout          = 30 * time.Second
+	lookupTimeout           = 10 * time.Second
+	readChunk               = 64 << 10
 )
 
 // ServerConfig configures the inbound SMTP listener.
@@ -44,6 +51,9 @@ type ServerConfig struct {
 	// ReadTimeout and WriteTimeout bound each command and reply, and the
 	// whole DATA transfer.
 	ReadTimeout, WriteTimeout time.Duration
+	// MaxInflightBytes bounds the bytes of messages being received or
+	// stored at once, over all connections (default 256 MiB).
+	MaxInflightBytes int64
 	// TLS, if set, offers STARTTLS.
 	TLS *tls.Config
 	// AuthUser and AuthPassword, if set, require AUTH PLAIN before MAIL
@@ -63,6 +73,7 @@ type Server struct {
 	log  *slog.Logger
 	srv  *smtp.Server
 	ln   atomic.Pointer[limitListener]
+	mem  *semaphore.Weighted // MaxInflightBytes
 }
 
 // NewServer returns a listener delivering through recv.
@@ -82,6 +93,9 @@ func NewServer(svc *app.Service, recv *Receiver, cfg ServerConfig) *Server {
 	if cfg.MaxConnsPerIP <= 0 {
 		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = DefaultMaxInflightBytes
+	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = DefaultTimeout
 	}
@@ -91,7 +105,7 @@ func NewServer(svc *app.Service, recv *Receiver, cfg ServerConfig) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: svc, recv: recv, log: cfg.Logger}
+	s := &Server{cfg: cfg, svc: svc, recv: recv, log: cfg.Logger, mem: semaphore.NewWeighted(cfg.MaxInflightBytes)}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = cfg.Domain
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
@@ -180,7 +194,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	addr := strings.ToLower(strings.TrimSpace(to))
-	ch, err := ss.s.lookup(context.Background(), addr)
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	ch, err := ss.s.lookup(ctx, addr)
 	if sb.IsKind(err, sb.NotFound) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here: " + addr}
 	}
@@ -222,11 +238,12 @@ func (s *Server) lookup(ctx context.Context, addr string) (*sb.Channel, error) {
 
 func (ss *session) Data(r io.Reader) error {
 	defer ss.busy(false)
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(r); err != nil {
-		return err // ErrDataTooLarge answers 552
+	raw, held, err := ss.s.read(r)
+	defer ss.s.mem.Release(held)
+	if err != nil {
+		return err
 	}
-	m, err := Parse(buf.Bytes())
+	m, err := Parse(raw)
 	if err != nil {
 		ss.s.log.Info("refused an unparseable message", "remote", ss.remote, "from", ss.from, "err", err)
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "The message cannot be parsed: it has no readable header section"}
@@ -261,6 +278,33 @@ func (ss *session) Data(r io.Reader) error {
 		return perm
 	}
 	return nil
+}
+
+var errNoMemory = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Too much mail in progress; try again later"}
+
+// read reads a message, taking its bytes from the in-flight budget as they
+// come; held is what to give back. Over the budget it answers 452 at
+// once rather than wait: the sender retries later.
+func (s *Server) read(r io.Reader) (raw []byte, held int64, err error) {
+	var buf bytes.Buffer
+	chunk := make([]byte, readChunk)
+	for {
+		n, rerr := r.Read(chunk)
+		if n > 0 {
+			if !s.mem.TryAcquire(int64(n)) {
+				s.log.Warn("refused a message: the in-flight byte budget is used up", "max_inflight_bytes", s.cfg.MaxInflightBytes)
+				return nil, held, errNoMemory
+			}
+			held += int64(n)
+			buf.Write(chunk[:n])
+		}
+		if rerr == io.EOF {
+			return buf.Bytes(), held, nil
+		}
+		if rerr != nil {
+			return nil, held, rerr // ErrDataTooLarge answers 552
+		}
+	}
 }
 
 // smtpError maps an error of Receive to an SMTP reply: the one table from

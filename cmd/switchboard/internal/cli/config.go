@@ -49,6 +49,7 @@ type Config struct {
 	SMTPAuthPassword  string
 	SMTPMaxConns      int
 	SMTPMaxConnsPerIP int
+	SMTPMaxInflight   int64
 	SMTPTimeout       time.Duration
 	DataDir           string
 

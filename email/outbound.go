@@ -54,10 +54,24 @@ func NewSender(svc *app.Service, helo string, log *slog.Logger) *Sender {
 // Register registers the sender's job handlers and the email channel's
 // outbound hook. Call it before svc.Start.
 func (s *Sender) Register() {
-	s.svc.RegisterOutbound(sb.KindEmail, app.Outbound{JobKind: JobReply})
+	s.svc.RegisterOutbound(sb.KindEmail, app.Outbound{JobKind: JobReply, Check: checkReply})
 	s.svc.HandleJobs(JobReply, s.sendReply)
 	s.svc.HandleJobs(app.JobMail, s.sendMail)
 	s.svc.HandleJobs(app.JobNotifyOwner, s.notifyOwner)
+}
+
+// checkReply refuses a reply that could never be sent: the contact has
+// no email address (a conversation started through the generic inbound
+// endpoint with a phone number only).
+func checkReply(ctx context.Context, tx sb.Tx, _ *sb.Channel, c *sb.Conversation, _ time.Time) error {
+	ct, err := tx.Contact(ctx, c.AccountID, c.ContactID)
+	if err != nil {
+		return err
+	}
+	if ct.Email == "" {
+		return sb.E("email.checkReply", sb.RuleViolation, "contact_without_email", "this contact has no email address, so an email reply cannot reach them; add one to the contact first")
+	}
+	return nil
 }
 
 // errNoRelay is a permanent failure: the account has no relay.

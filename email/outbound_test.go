@@ -200,3 +200,22 @@ func testReplySurvivesRestart(t *testing.T, dsn string) {
 	}
 	e2.waitDelivery(c.ID, rep.Message.ID, sb.DeliverySent)
 }
+
+// TestReplyNeedsContactEmail: a reply to a contact without an email
+// address is refused up front (422), nothing is stored or queued.
+func TestReplyNeedsContactEmail(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/noemail.db")
+	ada := e.agent("Ada Lovelace")
+	ch := e.emailChannel(`{"address":"support@acme.test"}`, specific(ada))
+	res, err := e.svc.Inbound(e.ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Phone: "+31201234567"}, Body: "call me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Reply(e.ctx, ada, res.Conversation.ID, app.ReplyInput{Body: "Hello"})
+	if !sb.IsKind(err, sb.RuleViolation) {
+		t.Fatalf("reply to a contact without email: %v, want a rule violation", err)
+	}
+	if n := len(e.messages(res.Conversation.ID)); n != 1 {
+		t.Errorf("%d messages after a refused reply, want 1", n)
+	}
+}

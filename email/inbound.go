@@ -27,6 +27,7 @@ type Meta struct {
 	Subject       string       `json:"subject,omitempty"`
 	Date          string       `json:"date,omitempty"`
 	HTML          string       `json:"html,omitempty"`
+	Quoted        string       `json:"quoted,omitempty"` // the quoted original below a reply, not in the body
 	Truncated     bool         `json:"truncated,omitempty"`
 	Attachments   []Attachment `json:"attachments,omitempty"`
 	Forwarded     *Forwarded   `json:"forwarded,omitempty"`
@@ -93,7 +94,7 @@ func (r *Receiver) Receive(ctx context.Context, m *Message, d Delivery) (*app.In
 		}
 	}
 	meta := Meta{MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, From: m.From, To: m.To, Cc: m.Cc,
-		ReplyTo: m.ReplyTo, Subject: m.Subject, HTML: m.HTML, Truncated: m.Truncated, Attachments: m.Attachments,
+		ReplyTo: m.ReplyTo, Subject: m.Subject, HTML: m.HTML, Quoted: m.Quoted, Truncated: m.Truncated, Attachments: m.Attachments,
 		Forwarded: m.Forwarded, AutoSubmitted: m.AutoSubmitted, EnvelopeFrom: d.EnvelopeFrom, Recipient: d.Recipient}
 	if !m.Date.IsZero() {
 		meta.Date = m.Date.Format("2006-01-02T15:04:05Z07:00")

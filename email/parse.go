@@ -90,6 +90,7 @@ type Message struct {
 	Subject       string       `json:"subject,omitempty"`
 	Date          time.Time    `json:"date,omitzero"`
 	Text          string       `json:"text"`
+	Quoted        string       `json:"quoted,omitempty"` // the quoted original below a reply, cut from Text
 	HTML          string       `json:"html,omitempty"`
 	Truncated     bool         `json:"truncated,omitempty"`
 	Attachments   []Attachment `json:"attachments,omitempty"`
@@ -136,6 +137,12 @@ func Parse(raw []byte) (m *Message, err error) {
 	}
 	m.files(env)
 	m.Forwarded = findForwarded(m, env)
+	if m.Forwarded == nil && len(m.InReplyTo)+len(m.References) > 0 {
+		// A reply: the body is what the sender wrote; the quoted original
+		// is kept beside it (a forward keeps everything: R-E5 reads it).
+		m.Text, m.Quoted = splitQuote(m.Text)
+	}
+	m.Text, m.Quoted = m.truncate(m.Text), m.truncate(m.Quoted)
 	m.Bounce = findBounce(env)
 	for _, e := range env.Errors {
 		if w := e.Error(); len(m.Warnings) == 0 || m.Warnings[len(m.Warnings)-1] != w {
@@ -162,11 +169,7 @@ func rawText(raw []byte) string {
 		}
 		out = append(out, line)
 	}
-	text := strings.TrimSpace(strings.ToValidUTF8(strings.Join(out, "\n"), "\uFFFD"))
-	if len(text) > MaxBody {
-		return ""
-	}
-	return text
+	return strings.TrimSpace(strings.ToValidUTF8(strings.Join(out, "\n"), "\uFFFD"))
 }
 
 // hasHeader reports whether raw starts with something like a header field.
@@ -256,14 +259,16 @@ func (m *Message) body(env *enmime.Envelope) {
 		}
 		m.HTML = strings.TrimSpace(h)
 	}
-	if len(text) > MaxBody {
-		cut := MaxBody - 100
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text, m.Truncated = text[:cut]+"\n\n[… the rest of this message was cut: it is longer than 64 KiB]", true
-	}
 	m.Text = text
+}
+
+// truncate cuts s to MaxBody bytes (at a rune boundary), with a note.
+func (m *Message) truncate(s string) string {
+	if len(s) <= MaxBody {
+		return s
+	}
+	m.Truncated = true
+	return clip(s, MaxBody-100) + "\n\n[… the rest of this message was cut: it is longer than 64 KiB]"
 }
 
 // files records attachments and inline parts (not the bodies).

@@ -136,6 +136,24 @@ func TestParseSpecifics(t *testing.T) {
 			t.Errorf("an Outlook reply was taken for a forward: %+v", m.Forwarded)
 		}
 	})
+	t.Run("ReplyQuotes", func(t *testing.T) {
+		for name, want := range map[string]string{
+			"08-gmail-reply": "Thank you, it arrived today!", "09-outlook-reply": "Yes, please renew for 20 seats.\n\nEve",
+			"28-german-reply-wrapped": "Vielen Dank, das hat geholfen.", "29-mutt-quote": "Works now, thanks.",
+		} {
+			if m := parse(name); m.Text != want || m.Quoted == "" {
+				t.Errorf("%s: text %q (quoted %q), want %q above the quote", name, m.Text, m.Quoted, want)
+			}
+		}
+		// Answers between the quoted lines keep the whole text.
+		if m := parse("27-interleaved-reply"); m.Quoted != "" || !strings.Contains(m.Text, "In March.") {
+			t.Errorf("an interleaved reply was cut: text %q, quoted %q", m.Text, m.Quoted)
+		}
+		// A forward keeps the forwarded original in the text (R-E5).
+		if m := parse("10-gmail-forward"); m.Quoted != "" || !strings.Contains(m.Text, "My blender broke") {
+			t.Errorf("a forward was cut: %q", m.Text)
+		}
+	})
 	t.Run("Bounce", func(t *testing.T) {
 		m := parse("14-bounce-dsn")
 		if m.Bounce == nil || m.Bounce.Action != "failed" || m.Bounce.OriginalMessageID != "sb.01936b00-aaaa-7bbb-8ccc-dddddddddddd@acme.test" {

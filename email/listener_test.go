@@ -2,7 +2,14 @@ package email_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"net"
 	"net/smtp"
 	"strings"
@@ -189,5 +196,73 @@ func TestInflightBudget(t *testing.T) {
 		if err := e.send("a@example.com", []string{"support@acme.test"}, mail("a@example.com", "support@acme.test", "small", fmt.Sprintf("s%d@x", i), "", "hi")); err != nil {
 			t.Fatalf("small mail %d: %v", i, err)
 		}
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mx.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestStartTLSAndAuth: with a certificate the listener offers STARTTLS,
+// and AUTH only over it; a relay authenticating after STARTTLS delivers.
+func TestStartTLSAndAuth(t *testing.T) {
+	cert := selfSigned(t)
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/tls.db", envOpts{server: func(c *email.ServerConfig) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		c.AuthUser, c.AuthPassword = "relay", "pw"
+	}})
+	e.emailChannel(`{"address":"support@acme.test"}`, sb.RoutingRule{})
+	c, err := smtp.Dial(e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("relay.test"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		t.Fatal("STARTTLS is not offered")
+	}
+	if ok, _ := c.Extension("AUTH"); ok {
+		t.Error("AUTH is offered before STARTTLS")
+	}
+	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Extension("AUTH"); !ok {
+		t.Fatal("AUTH is not offered after STARTTLS")
+	}
+	if err := c.Auth(smtp.PlainAuth("", "relay", "pw", "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("support@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(strings.ReplaceAll(mail("a@example.com", "support@acme.test", "over TLS", "tls1@x", "", "secret"), "\n", "\r\n")))
+	if err := w.Close(); err != nil {
+		t.Fatalf("DATA over TLS: %v", err)
+	}
+	c.Quit()
+	if n := len(e.conversations()); n != 1 {
+		t.Errorf("%d conversations, want 1", n)
 	}
 }

@@ -2,7 +2,14 @@ package main_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -84,6 +91,10 @@ func TestEmailEndToEnd(t *testing.T) {
 			t.Run("LoadToolOverSMTP", func(t *testing.T) {
 				t.Parallel()
 				testLoadSMTP(t, db.dsn(t))
+			})
+			t.Run("StartTLSAndAuthFlags", func(t *testing.T) {
+				t.Parallel()
+				testSMTPTLSFlags(t, db.dsn(t))
 			})
 		})
 	}
@@ -259,5 +270,55 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("%s: not within 15s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// testSMTPTLSFlags: --smtp-tls-cert/--smtp-tls-key offer STARTTLS and
+// --smtp-auth-user/--smtp-auth-password require AUTH; swaks delivers with
+// both and is refused without AUTH.
+func testSMTPTLSFlags(t *testing.T, dsn string) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeSelfSigned(t, certFile, keyFile)
+	s := startServer(t, "serve", dsn, "--data-dir", dir, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile,
+		"--smtp-auth-user", "relay", "--smtp-auth-password", "relay-secret")
+	addr := s.smtpAddr(t)
+	f := setUpRouting(t, s.URL, 1, 0, "email")
+	f.admin.must(t, "PATCH", "/api/v1/channels/"+f.channel, map[string]any{"config": map[string]any{"address": "support@e2e.test"}}, nil)
+	args := []string{"--from", "a@example.com", "--to", "support@e2e.test", "--header", "Subject: over TLS", "--body", "hello"}
+	if code, out := swaks(t, addr, args...); code == 0 || !strings.Contains(out, "530") {
+		t.Errorf("swaks without AUTH exited %d, want a 530 refusal:\n%s", code, out)
+	}
+	code, out := swaks(t, addr, append(args, "--tls", "--auth", "PLAIN", "--auth-user", "relay", "--auth-password", "relay-secret")...)
+	if code != 0 {
+		t.Fatalf("swaks --tls --auth exited %d:\n%s", code, out)
+	}
+	if convs := listConversations(t, f.admin, "open"); len(convs) != 1 {
+		t.Errorf("%d conversations after the authenticated mail, want 1", len(convs))
+	}
+}
+
+// writeSelfSigned writes a PEM certificate for 127.0.0.1 and its key.
+func writeSelfSigned(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mx.e2e.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

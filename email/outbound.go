@@ -128,6 +128,11 @@ func (s *Sender) sendReply(ctx context.Context, j *sb.Job) error {
 	}
 	o, err := s.svc.Outgoing(ctx, j.AccountID, p.MessageID)
 	if sb.IsKind(err, sb.NotFound) {
+		// The channel (or the contact) was deleted meanwhile: say so on the
+		// message, if it is still there.
+		if merr := s.svc.MarkDeliveryFailed(ctx, j.AccountID, p.MessageID, "not sent: "+failureReason(err)); merr != nil && !sb.IsKind(merr, sb.NotFound) {
+			return merr
+		}
 		return app.Permanent(err)
 	}
 	if err != nil {

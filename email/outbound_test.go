@@ -233,3 +233,26 @@ func TestReplyNeedsContactEmail(t *testing.T) {
 		t.Errorf("%d messages after a refused reply, want 1", n)
 	}
 }
+
+// TestReplyToDeletedChannel: a queued reply whose channel is deleted
+// before it is sent is marked failed, not left queued.
+func TestReplyToDeletedChannel(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/deleted.db")
+	ada := e.agent("Ada Lovelace")
+	ch := e.emailChannel(`{"address":"support@acme.test"}`, specific(ada))
+	e.mustSend("alice@example.com", []string{"support@acme.test"}, mail("alice@example.com", "support@acme.test", "Hi", "d1@example.com", "", "Hello"))
+	c := e.conversations()[0]
+	e.sink.Refuse(451, "4.3.0 later") // keep the reply queued
+	rep, err := e.svc.Reply(e.ctx, ada, c.ID, app.ReplyInput{Body: "Hello back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DeleteChannel(e.ctx, e.admin, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.sink.Refuse(0, "")
+	m := e.waitDelivery(c.ID, rep.Message.ID, sb.DeliveryFailed)
+	if !strings.Contains(m.DeliveryDetail, "not sent") {
+		t.Errorf("delivery detail %q", m.DeliveryDetail)
+	}
+}

@@ -88,6 +88,7 @@ type Tx interface {
 	TicketsTx
 	WebhooksTx
 	ChannelKeysTx
+	EmailTx
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

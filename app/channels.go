@@ -114,6 +114,9 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, inboxID string, in
 		if err := s.savedKind(ctx, tx, op, c, keys); err != nil {
 			return err
 		}
+		if err := setEmailAddresses(ctx, tx, op, c); err != nil {
+			return err
+		}
 		out = cfg.channelView(c)
 		return nil
 	})
@@ -163,6 +166,9 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id string, p Chann
 			return err
 		}
 		if err := s.savedKind(ctx, tx, op, c, keys); err != nil {
+			return err
+		}
+		if err := setEmailAddresses(ctx, tx, op, c); err != nil {
 			return err
 		}
 		out = cfg.channelView(c)

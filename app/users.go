@@ -76,7 +76,12 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (*UserV
 	if err := s.prepareNewUser(op, u, in.Password); err != nil {
 		return nil, err
 	}
-	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error { return tx.CreateUser(ctx, u) })
+	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
+		if err := checkPersonalAddress(ctx, tx, op, u.Email); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, u)
+	})
 	if sb.IsKind(err, sb.Conflict) {
 		return nil, &sb.Error{Op: op, Kind: sb.Conflict, Code: "email_taken", Field: "email", Message: "a user with this email already exists"}
 	}
@@ -164,6 +169,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, p UserPatc
 		}
 		if err := validateUser(op, u); err != nil {
 			return err
+		}
+		if p.Email != nil {
+			if err := checkPersonalAddress(ctx, tx, op, u.Email); err != nil {
+				return err
+			}
 		}
 		if p.Role != nil && *p.Role != sb.RoleAdmin && u.ID == a.UserID {
 			return sb.E(op, sb.RuleViolation, "last_admin", "you cannot take away your own admin role")

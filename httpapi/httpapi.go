@@ -16,6 +16,7 @@
 package httpapi
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -47,6 +48,9 @@ type Config struct {
 	// HeartbeatInterval is how often the event stream sends a comment line
 	// and records the listener as active (R-V2); default 15 s.
 	HeartbeatInterval time.Duration
+	// Attachments, if set, opens an email attachment by its SHA-256 for
+	// GET /api/v1/conversations/{id}/attachments/{sha256}.
+	Attachments func(sha256 string) (io.ReadSeekCloser, error)
 	// Extra, if set, mounts more routes (web pages, the chat widget) on the
 	// same mux. They get the same request id, access log, metrics and panic
 	// recovery, but no authentication.
@@ -61,6 +65,8 @@ type server struct {
 	heartbeat time.Duration
 	metrics   *metrics // nil without a Registerer
 	mux       *http.ServeMux
+
+	attachments func(sha256 string) (io.ReadSeekCloser, error)
 }
 
 // New returns the API's handler: every /api/v1 route of API.md (the
@@ -73,6 +79,7 @@ func New(cfg Config) http.Handler {
 		panic("httpapi: Config.App is required")
 	}
 	s := &server{app: cfg.App, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.HeartbeatInterval, mux: http.NewServeMux()}
+	s.attachments = cfg.Attachments
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -173,4 +180,8 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("PATCH /api/v1/webhooks/{id}", s.authed(s.updateWebhook))
 	m.Handle("DELETE /api/v1/webhooks/{id}", s.authed(s.deleteWebhook))
 	m.Handle("GET /api/v1/webhooks/{id}/deliveries", s.authed(s.listWebhookDeliveries))
+
+	m.Handle("GET /api/v1/settings/smtp", s.authed(s.getSMTPSettings))
+	m.Handle("PUT /api/v1/settings/smtp", s.authed(s.putSMTPSettings))
+	m.Handle("GET /api/v1/conversations/{id}/attachments/{sha256}", s.authed(s.getAttachment))
 }

@@ -52,6 +52,10 @@ type Config struct {
 	Duration time.Duration
 	// Kind is the kind of the channel the messages come in on (default chat).
 	Kind sb.ChannelKind
+	// SMTPAddr, if set, sends the inbound messages as email to this SMTP
+	// listener (host:port) instead of the HTTP inbound endpoint; Kind is
+	// then email.
+	SMTPAddr string
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }
@@ -70,6 +74,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}
 	if c.Kind == "" {
 		c.Kind = DefaultKind
+	}
+	if c.SMTPAddr != "" {
+		c.Kind = sb.KindEmail
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -150,6 +157,8 @@ type runner struct {
 	teamID    string
 	inboxID   string
 	channelID string
+	// channelAddr is the email channel's address (SMTP runs).
+	channelAddr string
 }
 
 // newRunID returns a short random id that makes this run's emails, names and

@@ -111,7 +111,8 @@ func (r *runner) setUp(ctx context.Context) error {
 		Routing: routingInput{Enabled: true, Mode: "specific", TeamIDs: []string{team.ID}},
 	}
 	if r.cfg.Kind == sb.KindEmail {
-		in.Config, _ = json.Marshal(map[string]string{"address": "load-" + r.runID + "@example.test"})
+		r.channelAddr = "load-" + r.runID + "@example.test"
+		in.Config, _ = json.Marshal(map[string]string{"address": r.channelAddr})
 	}
 	if _, err := r.api.do(ctx, http.MethodPost, "/api/v1/inboxes/"+url.PathEscape(inbox.ID)+"/channels", in, &channel); err != nil {
 		return fmt.Errorf("loadtest: creating the channel: %w", err)

@@ -43,7 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Update/SerialisedPerAccount", testSerialised},
 		{"Routing", testRouting},
 	}
-	for _, more := range [][]namedTest{bulkTests, jobTests, webTests, ticketTests, channelKeysTests} {
+	for _, more := range [][]namedTest{bulkTests, jobTests, webTests, ticketTests, channelKeysTests, emailTests} {
 		tests = append(tests, more...)
 	}
 	run(t, open, tests)

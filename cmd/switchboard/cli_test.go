@@ -61,7 +61,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad http address", nil, []string{"serve", "--http", "8080"}, 2, `--http "8080": use HOST:PORT`},
 		{"bad smtp address", nil, []string{"serve", "--smtp", "localhost:smtp"}, 2, `--smtp "localhost:smtp"`},
 		{"load refuses a remote url", nil, []string{"load", "--url", "http://192.0.2.10:8080"}, 2, "--allow-remote"},
-		{"unsupported database", nil, []string{"serve", "--db", "nonsense:"}, 1, `unsupported database "nonsense:": use sqlite:PATH or postgres://`},
+		{"unsupported database", nil, []string{"serve", "--db", "nonsense:", "--smtp", "127.0.0.1:0"}, 1, `unsupported database "nonsense:": use sqlite:PATH or postgres://`},
 		{"unsupported database from env", []string{"SWITCHBOARD_DB=nonsense:"}, []string{"migrate"}, 1, "unsupported database"},
 		{"flag wins over env", []string{"SWITCHBOARD_DB=nonsense:"}, []string{"migrate", "--db", tmp}, 0, ""},
 		{"unreachable postgres", nil, []string{"migrate", "--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, 1, "cannot reach the database"},

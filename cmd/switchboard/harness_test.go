@@ -134,7 +134,7 @@ type server struct {
 // (printing its output if the test failed).
 func startServer(t *testing.T, name, dsn string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--db", dsn, "--http", "127.0.0.1:0", "--log-format", "json"}, extra...)
+	args := append([]string{"serve", "--db", dsn, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--log-format", "json"}, extra...)
 	s := &server{t: t, name: name, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = cleanEnv()

@@ -47,6 +47,19 @@ type Config struct {
 	MetaVerifyToken      string // Meta's subscription handshake
 	GraphAPIURL          string
 
+	// serve: the email channel (issue 3)
+	SMTPHostname      string
+	SMTPMaxBytes      int64
+	SMTPTLSCert       string
+	SMTPTLSKey        string
+	SMTPAuthUser      string
+	SMTPAuthPassword  string
+	SMTPMaxConns      int
+	SMTPMaxConnsPerIP int
+	SMTPMaxInflight   int64
+	SMTPTimeout       time.Duration
+	DataDir           string
+
 	// load
 	URL         string
 	Email       string
@@ -58,6 +71,7 @@ type Config struct {
 	Kind        string
 	JSON        bool
 	AllowRemote bool
+	LoadSMTP    string
 
 	Sim SimConfig // simulate
 
@@ -96,7 +110,8 @@ func (c *Config) dbFlag(fs *flag.FlagSet) {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.dbFlag(fs)
 	fs.StringVar(&c.HTTPAddr, "http", DefaultHTTP, "HTTP listen address (API, web inbox, widget, webhooks); port 0 picks a free port")
-	fs.StringVar(&c.SMTPAddr, "smtp", DefaultSMTP, "inbound SMTP listen address (the SMTP listener is not part of this build yet)")
+	fs.StringVar(&c.SMTPAddr, "smtp", DefaultSMTP, "inbound SMTP listen address: mail to an email channel's address arrives here; port 0 picks a free port")
+	c.emailFlags(fs)
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with a demo account and print its login")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
@@ -123,6 +138,7 @@ func (c *Config) loadFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kind, "kind", "chat", "channel kind to load: chat, messenger, whatsapp, calling (least busy) or email, form (random)")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON on standard output (the text report goes to standard error)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a --url whose host is not loopback")
+	fs.StringVar(&c.LoadSMTP, "smtp", "", "send the inbound messages as email to this SMTP listener (host:port) instead of the HTTP API; implies --kind email")
 }
 
 // usageError is a mistake in the command line or environment: exit code 2.
@@ -197,6 +213,9 @@ func (c *Config) Validate(command string) error {
 		if c.ShutdownTimeout <= 0 {
 			return usagef("%s %s: use a positive duration such as 15s", c.src("shutdown-timeout"), c.ShutdownTimeout)
 		}
+		if err := c.validateEmail(); err != nil {
+			return err
+		}
 	case "load":
 		return c.validateLoad()
 	}
@@ -220,6 +239,15 @@ func (c *Config) validateLoad() error {
 	}{{c.src("agents"), c.Agents}, {c.src("clients"), c.Clients}, {c.src("requests"), c.Requests}} {
 		if n.v < 1 {
 			return usagef("%s %d: use a positive number", n.name, n.v)
+		}
+	}
+	if c.LoadSMTP != "" {
+		if err := checkAddr(c.src("smtp"), c.LoadSMTP); err != nil {
+			return err
+		}
+		host, _, _ := net.SplitHostPort(c.LoadSMTP)
+		if !c.AllowRemote && !isLoopback(host) {
+			return usagef("%s %q is not on this machine (loopback); pass --allow-remote if you mean it", c.src("smtp"), c.LoadSMTP)
 		}
 	}
 	if c.Duration < 0 {

@@ -23,6 +23,7 @@ func (m *Main) load(ctx context.Context, cfg *Config) error {
 		Requests:      cfg.Requests,
 		Duration:      cfg.Duration,
 		Kind:          sb.ChannelKind(cfg.Kind),
+		SMTPAddr:      cfg.LoadSMTP,
 		Out:           m.Stderr,
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/app"
 	"github.com/switchboard-dev/switchboard/demo"
+	"github.com/switchboard-dev/switchboard/email"
 	"github.com/switchboard-dev/switchboard/httpapi"
 	"github.com/switchboard-dev/switchboard/sqlstore"
 	"github.com/switchboard-dev/switchboard/web"
@@ -40,6 +41,15 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		return fmt.Errorf("cannot listen on %s: %w", cfg.src("http"), err)
 	}
 	defer ln.Close()
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.src("smtp"), err)
+	}
+	defer smtpLn.Close()
+	smtpTLS, err := cfg.smtpTLS()
+	if err != nil {
+		return err
+	}
 	store, err := sqlstore.Open(ctx, cfg.DB, log)
 	if err != nil {
 		return fmt.Errorf("cannot open the database: %s", describe(err))
@@ -55,6 +65,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	webhooks.Register(svc, webhooks.Config{AllowPrivate: cfg.WebhooksAllowPrivate, Logger: log}) // R-X8
 	chat := widget.New(widget.Options{App: svc, Logger: log})                                    // registers its hooks before Start
 	entries := channelEntries(svc, log, cfg)                                                     // Messenger, WhatsApp, forms, calls: hooks before Start
+	email.NewSender(svc, cfg.smtpHostname(), log).Register()
 	// The service outlives ctx: it must keep routing until the HTTP server
 	// has drained, so it gets its own context and is closed explicitly.
 	svc.Start(context.WithoutCancel(ctx))
@@ -67,7 +78,15 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 		}
 	}
 
-	log.Info("the SMTP listener is not part of this build yet; nothing listens on --smtp", "smtp", cfg.SMTPAddr)
+	files := email.NewFiles(cfg.dataDir())
+	mailSrv := email.NewServer(svc, email.NewReceiver(svc, files, log), email.ServerConfig{
+		Domain: cfg.smtpHostname(), MaxMessageBytes: cfg.SMTPMaxBytes, MaxConns: cfg.SMTPMaxConns, MaxConnsPerIP: cfg.SMTPMaxConnsPerIP,
+		ReadTimeout: cfg.SMTPTimeout, WriteTimeout: cfg.SMTPTimeout, TLS: smtpTLS, MaxInflightBytes: cfg.SMTPMaxInflight,
+		AuthUser: cfg.SMTPAuthUser, AuthPassword: cfg.SMTPAuthPassword, Logger: log,
+	})
+	mailServed := make(chan error, 1)
+	go func() { mailServed <- mailSrv.Serve(smtpLn) }()
+	log.Info("the SMTP listener is listening", "addr", displayAddr(smtpLn.Addr()), "starttls", smtpTLS != nil, "auth", cfg.SMTPAuthUser != "", "data_dir", cfg.dataDir())
 
 	streams, stopStreams := context.WithCancel(context.Background())
 	defer stopStreams()
@@ -78,6 +97,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 			chat.Mount(mux)                                       // /widget.js and /widget/v1/…
 			entries(mux)                                          // /webhooks/…, /forms/v1/…
 		},
+		Attachments: func(sum string) (io.ReadSeekCloser, error) { return files.Open(sum) },
 	})
 	srv := &http.Server{
 		Handler:           deadlines(handler, streams),
@@ -99,15 +119,25 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("the HTTP server stopped: %w", err)
+	case err := <-mailServed:
+		return fmt.Errorf("the SMTP listener stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: no new connections; waiting for requests in flight", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		if err := mailSrv.Shutdown(sctx); err != nil {
+			log.Warn("SMTP transactions still in flight at the shutdown timeout were cut off", "err", err)
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at the shutdown timeout were cut off", "err", err)
 		srv.Close()
 	}
+	<-mailDone
 	svc.Close()
 	log.Info("switchboard stopped")
 	return nil

@@ -8,8 +8,9 @@ import (
 	sb "github.com/switchboard-dev/switchboard"
 )
 
-// statusOf is the one table from error kind to HTTP status.
-func statusOf(k sb.Kind) int {
+// StatusOf is the HTTP status of an error kind: the one mapping every HTTP
+// entry point (the API, the widget, the webhooks) answers errors with.
+func StatusOf(k sb.Kind) int {
 	switch k {
 	case sb.Invalid:
 		return http.StatusBadRequest
@@ -85,7 +86,7 @@ func (s *server) describe(r *http.Request, err error) (int, errorBody) {
 		return he.status, errorBody{errorDetail{Code: he.code, Message: he.message, Field: he.field}}
 	}
 	kind := sb.KindOf(err)
-	status := statusOf(kind)
+	status := StatusOf(kind)
 	code, msg := sb.PublicMessage(err)
 	d := errorDetail{Code: code, Message: msg}
 	var e *sb.Error

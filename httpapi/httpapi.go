@@ -11,7 +11,7 @@
 //     {"items": [...], "next_cursor": "..."} (next_cursor left out on the
 //     last page);
 //   - errors answer {"error": {"code", "message", "field"?}} with a status
-//     that fits the error's sb.Kind (see statusOf);
+//     that fits the error's sb.Kind (see StatusOf);
 //   - creates answer 201, changes 200, deletes 204.
 package httpapi
 

@@ -23,6 +23,7 @@ import (
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
+	"github.com/switchboard-dev/switchboard/httpapi"
 )
 
 // Options configure the widget. App is required; the limits have defaults.
@@ -194,31 +195,6 @@ func clientIDOf(m *sb.Message) string {
 	return id
 }
 
-// statusOf maps an error kind to the HTTP status, as the API does.
-func statusOf(k sb.Kind) int {
-	switch k {
-	case sb.Invalid:
-		return http.StatusBadRequest
-	case sb.Unauthenticated:
-		return http.StatusUnauthorized
-	case sb.Forbidden:
-		return http.StatusForbidden
-	case sb.NotFound:
-		return http.StatusNotFound
-	case sb.Conflict:
-		return http.StatusConflict
-	case sb.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case sb.RuleViolation:
-		return http.StatusUnprocessableEntity
-	case sb.RateLimited:
-		return http.StatusTooManyRequests
-	case sb.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // errorBody is the API's error shape.
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -246,7 +222,7 @@ func (w *Widget) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	if k == sb.Internal || k == sb.Unavailable {
 		w.log.ErrorContext(r.Context(), "widget request failed", "path", r.URL.Path, "err", err)
 	}
-	writeJSON(rw, statusOf(k), errorBody{describe(err)})
+	writeJSON(rw, httpapi.StatusOf(k), errorBody{describe(err)})
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {

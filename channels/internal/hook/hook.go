@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	sb "github.com/switchboard-dev/switchboard"
+	"github.com/switchboard-dev/switchboard/httpapi"
 )
 
 // MaxBody bounds a webhook or form body (Meta batches up to 1000 events,
@@ -78,32 +79,6 @@ func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// StatusOf maps an error kind to its HTTP status, as the API does.
-func StatusOf(k sb.Kind) int {
-	switch k {
-	case sb.Invalid:
-		return http.StatusBadRequest
-	case sb.Unauthenticated:
-		return http.StatusUnauthorized
-	case sb.Forbidden:
-		return http.StatusForbidden
-	case sb.NotFound:
-		return http.StatusNotFound
-	case sb.Conflict:
-		return http.StatusConflict
-	case sb.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case sb.RuleViolation:
-		return http.StatusUnprocessableEntity
-	case sb.RateLimited:
-		return http.StatusTooManyRequests
-	case sb.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // FieldError is one input field's problem.
 type FieldError struct {
 	Field   string `json:"field"`
@@ -140,7 +115,7 @@ func Detail(err error) (int, ErrorDetail) {
 	if msg == "" {
 		msg = e.Kind.String()
 	}
-	return StatusOf(e.Kind), ErrorDetail{Code: code, Message: msg, Field: e.Field}
+	return httpapi.StatusOf(e.Kind), ErrorDetail{Code: code, Message: msg, Field: e.Field}
 }
 
 // WriteError answers err in the API's error shape.

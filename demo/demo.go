@@ -25,6 +25,9 @@ const (
 	TimeZone      = "Europe/Amsterdam"
 	AdminEmail    = "admin@demo.test"
 	AdminPassword = "demo"
+	// EmailAddress is the demo email channel's team address: mail to it
+	// on the SMTP listener becomes a routed conversation.
+	EmailAddress = "support@demo.test"
 )
 
 // Info describes the demo data: what Fill created, or found.
@@ -159,13 +162,13 @@ func (b *builder) addInbox(ctx context.Context) error {
 	b.inbox = in.ID
 	channels := []app.ChannelInput{
 		{ // random among the Support team's main members (R-A6: email is not chat-like)
-			Kind: sb.KindEmail, Name: "support@demo.test",
-			Config:  json.RawMessage(`{"address":"support@demo.test"}`),
+			Kind: sb.KindEmail, Name: EmailAddress,
+			Config:  json.RawMessage(`{"address":"` + EmailAddress + `"}`),
 			Routing: &sb.RoutingRule{Enabled: true, Mode: sb.ModeSpecific, TeamIDs: []string{b.support}},
 		},
 		{ // least busy of three named agents; Ada takes at most 2 chats
 			Kind: sb.KindChat, Name: "Website chat",
-			Config:  json.RawMessage(`{"greeting":"Hi! How can we help?"}`),
+			Config:  json.RawMessage(`{"welcome_message":"Hi! How can we help?"}`),
 			Routing: &sb.RoutingRule{Enabled: true, Mode: sb.ModeSpecific, UserIDs: []string{b.ada, b.ben, b.cleo}, AtCapacity: sb.AtCapacityWaitingMessage},
 		},
 		{ // the contact's owner, else random among Sales (R-A8)

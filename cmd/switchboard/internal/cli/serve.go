@@ -113,7 +113,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	url := "http://" + displayAddr(ln.Addr())
 	log.Info("switchboard is listening", "url", url, "db", store.Dialect(), "pid", os.Getpid())
 	if cfg.Demo {
-		printDemo(m.Stdout, url, filled)
+		printDemo(m.Stdout, url, displayAddr(smtpLn.Addr()), filled)
 	}
 
 	select {
@@ -182,7 +182,7 @@ func displayAddr(a net.Addr) string {
 }
 
 // printDemo tells the person who ran serve --demo how to get in.
-func printDemo(w io.Writer, url string, info *demo.Info) {
+func printDemo(w io.Writer, url, smtp string, info *demo.Info) {
 	if info.Created {
 		fmt.Fprintf(w, "\nDemo data created: %q with 4 agents, 2 teams, one inbox with email, chat, form and Messenger channels, %d conversations.\n",
 			demo.AccountName, info.Conversations)
@@ -200,6 +200,7 @@ func printDemo(w io.Writer, url string, info *demo.Info) {
 		return
 	}
 	fmt.Fprintf(w, "Chat as a visitor of the website: %s/widget/v1/%s/preview\n", url, chat)
+	fmt.Fprintf(w, "Email the team: swaks --server %s --to %s --from you@example.com --header 'Subject: Hello'\n", smtp, demo.EmailAddress)
 	fmt.Fprintf(w, `
 Try it — a token, a chat message from a new contact, and why it went where it went:
 

@@ -43,7 +43,7 @@ type command struct {
 
 // commands lists the subcommands in the order help shows them.
 var commands = []command{
-	{"serve", "run the server: HTTP API (and, in later builds, SMTP); stops gracefully on SIGINT/SIGTERM",
+	{"serve", "run the server: HTTP (API, web inbox, chat widget, webhooks, forms) and the inbound SMTP listener; stops gracefully on SIGINT/SIGTERM",
 		(*Config).serveFlags, (*Main).serve},
 	{"migrate", "apply database migrations and exit (serve also applies them)",
 		(*Config).migrateFlags, (*Main).migrate},

@@ -57,6 +57,11 @@ type jobQueue struct {
 	maxAttempts int
 }
 
+// LastAttempt reports whether a failure of this run of j fails it for
+// good (its attempts are used up), so that a handler can record why
+// (e.g. mark a reply failed) rather than leave it pending.
+func (s *Service) LastAttempt(j *sb.Job) bool { return j.Attempts >= s.jobs.maxAttempts }
+
 // HandleJobs registers the handler of a job kind. Call it before Start.
 func (s *Service) HandleJobs(kind string, h JobHandler) {
 	s.jobs.mu.Lock()

@@ -25,10 +25,7 @@ const JobReply = "email.reply"
 // Defaults of the sender.
 const (
 	sendTimeout = 30 * time.Second
-	// maxSendAttempts is the core's default number of attempts; the last
-	// temporary failure marks the reply failed.
-	maxSendAttempts = 10
-	maxRefsOut      = 20
+	maxRefsOut  = 20
 )
 
 // Sender sends mail through each account's SMTP relay: replies (JobReply),
@@ -153,7 +150,7 @@ func (s *Sender) sendReply(ctx context.Context, j *sb.Job) error {
 		err = s.deliver(ctx, st, msg)
 	}
 	if err != nil {
-		if app.IsPermanent(err) || j.Attempts >= maxSendAttempts {
+		if app.IsPermanent(err) || s.svc.LastAttempt(j) {
 			if merr := s.svc.MarkDeliveryFailed(ctx, j.AccountID, p.MessageID, failureReason(err)); merr != nil {
 				return merr
 			}

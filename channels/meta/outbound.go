@@ -97,10 +97,6 @@ func (m *Meta) checkWhatsAppReply(ctx context.Context, tx sb.Tx, ch *sb.Channel,
 // sendPayload is the outbound job's payload.
 type sendPayload = app.SendPayload
 
-// lastAttempt is the queue's default attempt limit: a temporary failure
-// on it fails the message instead of leaving it queued.
-const lastAttempt = 10
-
 // failed records a permanent failure on the message and stops the job.
 func (m *Meta) failed(ctx context.Context, accountID, messageID, reason string) error {
 	if err := m.app.MarkDeliveryFailed(ctx, accountID, messageID, reason); err != nil {
@@ -116,7 +112,7 @@ func (m *Meta) sendError(ctx context.Context, j *sb.Job, messageID string, err e
 	if errors.As(err, &ge) && !ge.Temporary() {
 		return m.failed(ctx, j.AccountID, messageID, "the platform refused the message: "+ge.Message)
 	}
-	if j.Attempts >= lastAttempt {
+	if m.app.LastAttempt(j) { // a temporary failure on the last attempt fails the message
 		return m.failed(ctx, j.AccountID, messageID, "the platform could not be reached after many attempts: "+err.Error())
 	}
 	return err

@@ -112,6 +112,11 @@ type Tx interface {
 
 	CreateToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// TokensByScope lists the account's tokens of a scope, oldest first.
+	TokensByScope(ctx context.Context, accountID, scope string) ([]*Token, error)
+	// DeleteTokenByID removes the account's token of this scope and id;
+	// NotFound if there is none.
+	DeleteTokenByID(ctx context.Context, accountID, id, scope string) error
 
 	CreateTeam(ctx context.Context, t *Team) error
 	UpdateTeam(ctx context.Context, t *Team) error

@@ -15,6 +15,9 @@ type Role string
 const (
 	RoleAdmin Role = "admin"
 	RoleAgent Role = "agent"
+	// RoleIntegration is never stored on a user: it is the role of a
+	// request made with an integration token.
+	RoleIntegration Role = "integration"
 )
 
 // Status is a user's availability as they (or an admin) set it (R-V1).
@@ -298,13 +301,20 @@ const (
 
 // Token is a bearer credential. Only its SHA-256 hash is stored.
 type Token struct {
-	ID        string    `json:"id"`
-	AccountID string    `json:"account_id"`
-	UserID    string    `json:"user_id"`
-	Hash      string    `json:"-"`
-	Name      string    `json:"name"`
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	UserID    string `json:"user_id"`
+	Hash      string `json:"-"`
+	Name      string `json:"name"`
+	// Scope is "" for a person's token and TokenIntegration for an
+	// integration token (UserID is then the admin who created it).
+	Scope     string    `json:"scope,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// TokenIntegration is the scope of integration tokens: they may send
+// inbound messages to the account's channels and nothing else.
+const TokenIntegration = "integration"
 
 // Event is one change, kept in the account's event log and streamed to the
 // users who may see it.

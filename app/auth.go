@@ -105,13 +105,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	}
 	hash := hashToken(token)
 	if a, ok := s.tokens.get(hash, s.Now()); ok {
-		s.touch(ctx, a)
+		if !a.IsIntegration() {
+			s.touch(ctx, a)
+		}
 		return a, nil
 	}
 	var u *sb.User
+	var t *sb.Token
 	err := s.store.View(ctx, func(tx sb.Tx) error {
-		t, err := tx.TokenByHash(ctx, hash)
-		if err != nil {
+		var err error
+		if t, err = tx.TokenByHash(ctx, hash); err != nil || t.Scope == sb.TokenIntegration {
 			return err
 		}
 		u, err = tx.User(ctx, t.AccountID, t.UserID)
@@ -122,6 +125,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 	}
 	if err != nil {
 		return Actor{}, sb.Wrap(op, err)
+	}
+	if t.Scope == sb.TokenIntegration {
+		// No user: an integration's requests are nobody's activity (R-V2).
+		a := Actor{AccountID: t.AccountID, Role: sb.RoleIntegration}
+		s.tokens.put(hash, a, s.Now())
+		return a, nil
 	}
 	a := Actor{AccountID: u.AccountID, UserID: u.ID, Role: u.Role, ManageAvailability: u.ManageAvailability}
 	s.tokens.put(hash, a, s.Now())
@@ -152,13 +161,19 @@ func (s *Service) Touch(ctx context.Context, a Actor) { s.touch(ctx, a) }
 
 // issueToken creates and stores a new random bearer token for u.
 func (s *Service) issueToken(ctx context.Context, tx sb.Tx, u *sb.User, name string) (string, error) {
+	token, _, err := s.newToken(ctx, tx, u, name, "")
+	return token, err
+}
+
+// newToken creates and stores a random bearer token of a scope for u.
+func (s *Service) newToken(ctx context.Context, tx sb.Tx, u *sb.User, name, scope string) (string, *sb.Token, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	token := "sb_" + base64.RawURLEncoding.EncodeToString(raw)
-	t := &sb.Token{ID: s.newID(), AccountID: u.AccountID, UserID: u.ID, Hash: hashToken(token), Name: name, CreatedAt: s.Now()}
-	return token, tx.CreateToken(ctx, t)
+	t := &sb.Token{ID: s.newID(), AccountID: u.AccountID, UserID: u.ID, Hash: hashToken(token), Name: name, Scope: scope, CreatedAt: s.Now()}
+	return token, t, tx.CreateToken(ctx, t)
 }
 
 func hashToken(token string) string {

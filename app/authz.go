@@ -29,8 +29,27 @@ func requireSelfOrAdmin(op string, a Actor, userID string) error {
 // canSeeInbox is R-I4 and R-I5: whoever has access to the inbox sees all of
 // its conversations.
 func canSeeInbox(a Actor, inbox *sb.Inbox, teams map[string]*sb.Team) bool {
+	if a.IsIntegration() {
+		return false // integration tokens send messages in; they read nothing
+	}
 	return routing.InboxAccess(inbox, teams, a.UserID)
 }
+
+// requireInboundSender: the generic inbound entry (R-I2) takes messages
+// from admins and from integration tokens — and integration tokens may do
+// nothing else: the HTTP layer lets them reach that endpoint only, and
+// every other check here refuses them anyway (they are no admin, see no
+// inbox, are no user).
+func requireInboundSender(op string, a Actor) error {
+	if a.IsIntegration() {
+		return nil
+	}
+	return requireAdmin(op, a)
+}
+
+// requireIntegrationAdmin: creating, listing and revoking integration
+// tokens is account configuration.
+func requireIntegrationAdmin(op string, a Actor) error { return requireAdmin(op, a) }
 
 // requireInboxEdit is R-I3: connecting or changing a channel, or changing an
 // inbox, needs the account-access permission plus access to that inbox.
@@ -89,7 +108,7 @@ func checkSetStatus(op string, a Actor, userID string, st sb.Status) error {
 // loaded); an event about no inbox (a user's status) reaches the whole
 // account. Events of other accounts reach no one.
 func canSeeEvent(a Actor, e sb.Event, visible map[string]bool) bool {
-	if e.AccountID != a.AccountID {
+	if e.AccountID != a.AccountID || a.IsIntegration() {
 		return false
 	}
 	if e.InboxID == "" {

@@ -33,10 +33,11 @@ var errNotStarted = errors.New("app: the service is not running (Start not calle
 // a contact on any channel of the actor's account. Idempotent on
 // ExternalID: a repeat returns the first result with Duplicate set. Admins
 // only. The message is stored, routed and its decision recorded in one
-// transaction before Inbound returns.
+// transaction before Inbound returns. Admins and integration tokens may
+// call it.
 func (s *Service) Inbound(ctx context.Context, a Actor, channelID string, in InboundInput) (*InboundResult, error) {
 	const op = "app.Inbound"
-	if err := requireAdmin(op, a); err != nil {
+	if err := requireInboundSender(op, a); err != nil {
 		return nil, err
 	}
 	return s.Deliver(ctx, a.AccountID, channelID, in)

@@ -18,6 +18,9 @@ type Actor struct {
 // IsAdmin reports whether the actor has the account-access permission.
 func (a Actor) IsAdmin() bool { return a.Role == sb.RoleAdmin }
 
+// IsIntegration reports whether the actor is an integration token.
+func (a Actor) IsIntegration() bool { return a.Role == sb.RoleIntegration }
+
 // SetupInput creates the first account and its admin.
 type SetupInput struct {
 	AccountName string `json:"account_name"`

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
 )
 
@@ -14,7 +15,13 @@ type actorHandler func(w http.ResponseWriter, r *http.Request, a app.Actor)
 // <token> (or the session cookie, see credentials) is resolved by app.Authenticate (which also records the user as
 // active, R-V2) and the actor is passed to h. Missing or bad credentials get 401 with WWW-Authenticate.
 // Role checks are app's, not this layer's.
-func (s *server) authed(h actorHandler) http.Handler {
+func (s *server) authed(h actorHandler) http.Handler { return s.authenticated(h, false) }
+
+// authedInbound is authed for the generic inbound entry, the one endpoint
+// that integration tokens may call (app checks the rest: requireInboundSender).
+func (s *server) authedInbound(h actorHandler) http.Handler { return s.authenticated(h, true) }
+
+func (s *server) authenticated(h actorHandler, integrations bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, err := credentials(r) // the bearer token, or the web inbox's session cookie
 		if err != nil {
@@ -24,6 +31,11 @@ func (s *server) authed(h actorHandler) http.Handler {
 		a, err := s.app.Authenticate(r.Context(), token)
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if a.IsIntegration() && !integrations {
+			s.fail(w, r, sb.E("httpapi.authenticate", sb.Forbidden, "integration_token_not_allowed",
+				"an integration token may only send inbound messages (POST /api/v1/channels/{id}/inbound); sign in as a person for anything else"))
 			return
 		}
 		h(w, r, a)

@@ -141,7 +141,11 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.Handle("GET /api/v1/channels/{id}", s.authed(s.getChannel))
 	m.Handle("PATCH /api/v1/channels/{id}", s.authed(s.updateChannel))
 	m.Handle("DELETE /api/v1/channels/{id}", s.authed(s.deleteChannel))
-	m.Handle("POST /api/v1/channels/{id}/inbound", s.authed(s.inbound))
+	m.Handle("POST /api/v1/channels/{id}/inbound", s.authedInbound(s.inbound))
+
+	m.Handle("GET /api/v1/integration-tokens", s.authed(s.listIntegrationTokens))
+	m.Handle("POST /api/v1/integration-tokens", s.authed(s.createIntegrationToken))
+	m.Handle("DELETE /api/v1/integration-tokens/{id}", s.authed(s.deleteIntegrationToken))
 	m.Handle("GET /api/v1/channels/{id}/chatflow", s.authed(s.getChatflow))
 	m.Handle("PUT /api/v1/channels/{id}/chatflow", s.authed(s.putChatflow))
 

@@ -271,11 +271,14 @@ func scanUser(r scanner) (*sb.User, error) {
 	return &u, nil
 }
 
-const tokenColumns = `id, account_id, user_id, hash, name, created_at`
+const tokenColumns = `id, account_id, user_id, hash, name, created_at, scope`
 
 var (
 	qCreateToken = newQuery("create_token", `INSERT INTO tokens (`+tokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6)`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`)
+	qTokensByScope = newQuery("tokens_by_scope", `SELECT `+tokenColumns+` FROM tokens
+		WHERE account_id = $1 AND scope = $2 ORDER BY created_at, id LIMIT 500`)
+	mDeleteTokenByID = newQuery("delete_token_by_id", `DELETE FROM tokens WHERE account_id = $1 AND id = $2 AND scope = $3`)
 	qTokenByHash = newQuery("token_by_hash",
 		`SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`)
 )
@@ -288,7 +291,7 @@ func (t *tx) CreateToken(ctx context.Context, tok *sb.Token) error {
 	if err != nil {
 		return t.classify(op, err, what)
 	}
-	if _, err := t.exec(ctx, qCreateToken, id, tok.AccountID, tok.UserID, tok.Hash, tok.Name, micros(tok.CreatedAt)); err != nil {
+	if _, err := t.exec(ctx, qCreateToken, id, tok.AccountID, tok.UserID, tok.Hash, tok.Name, micros(tok.CreatedAt), tok.Scope); err != nil {
 		return t.classify(op, err, what)
 	}
 	tok.ID = id
@@ -305,10 +308,22 @@ func (t *tx) TokenByHash(ctx context.Context, hash string) (*sb.Token, error) {
 	return one(ctx, t, op, what, scanToken, qTokenByHash, hash)
 }
 
+// TokensByScope lists the account's tokens of a scope, oldest first (at
+// most 500).
+func (t *tx) TokensByScope(ctx context.Context, accountID, scope string) ([]*sb.Token, error) {
+	return list(ctx, t, "sqlstore.TokensByScope", "tokens", scanToken, qTokensByScope, accountID, scope)
+}
+
+// DeleteTokenByID removes the account's token of this scope and id;
+// NotFound if there is none.
+func (t *tx) DeleteTokenByID(ctx context.Context, accountID, id, scope string) error {
+	return t.execOne(ctx, "sqlstore.DeleteTokenByID", "token", mDeleteTokenByID, accountID, id, scope)
+}
+
 func scanToken(r scanner) (*sb.Token, error) {
 	var tok sb.Token
 	var created int64
-	if err := r.Scan(&tok.ID, &tok.AccountID, &tok.UserID, &tok.Hash, &tok.Name, &created); err != nil {
+	if err := r.Scan(&tok.ID, &tok.AccountID, &tok.UserID, &tok.Hash, &tok.Name, &created, &tok.Scope); err != nil {
 		return nil, err
 	}
 	tok.CreatedAt = fromMicros(created)

@@ -124,6 +124,29 @@ func testTokenRoundTrip(t *testing.T, f *fixture) {
 		diff(t, "Token", &want, got)
 		return nil
 	})
+
+	// Integration tokens: listed by scope, deleted by id within it.
+	integ := &sb.Token{AccountID: a.ID, UserID: u.ID, Hash: "sha256:int", Name: "shop", Scope: sb.TokenIntegration, CreatedAt: at(6)}
+	other := f.account("b")
+	f.update(a.ID, func(tx sb.Tx) error { return tx.CreateToken(f.ctx, integ) })
+	f.update(a.ID, func(tx sb.Tx) error {
+		ts, err := tx.TokensByScope(f.ctx, a.ID, sb.TokenIntegration)
+		must(t, "TokensByScope", err)
+		if len(ts) != 1 || ts[0].ID != integ.ID || ts[0].Scope != sb.TokenIntegration {
+			t.Errorf("TokensByScope = %+v, want only the integration token", ts)
+		}
+		if err := tx.DeleteTokenByID(f.ctx, a.ID, tok.ID, sb.TokenIntegration); !sb.IsKind(err, sb.NotFound) {
+			t.Errorf("deleting a person's token as an integration token: err = %v, want NotFound", err)
+		}
+		if err := tx.DeleteTokenByID(f.ctx, other.ID, integ.ID, sb.TokenIntegration); !sb.IsKind(err, sb.NotFound) {
+			t.Errorf("deleting from another account: err = %v, want NotFound", err)
+		}
+		must(t, "DeleteTokenByID", tx.DeleteTokenByID(f.ctx, a.ID, integ.ID, sb.TokenIntegration))
+		if _, err := tx.TokenByHash(f.ctx, "sha256:int"); !sb.IsKind(err, sb.NotFound) {
+			t.Errorf("deleted token still found: %v", err)
+		}
+		return nil
+	})
 }
 
 // testTeamInboxRoundTrip: nil and empty id lists stay apart; DeleteTeam

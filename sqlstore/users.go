@@ -279,7 +279,7 @@ var (
 	qTokensByScope = newQuery("tokens_by_scope", `SELECT `+tokenColumns+` FROM tokens
 		WHERE account_id = $1 AND scope = $2 ORDER BY created_at, id LIMIT 500`)
 	mDeleteTokenByID = newQuery("delete_token_by_id", `DELETE FROM tokens WHERE account_id = $1 AND id = $2 AND scope = $3`)
-	qTokenByHash = newQuery("token_by_hash",
+	qTokenByHash     = newQuery("token_by_hash",
 		`SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`)
 )
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -118,10 +119,62 @@ type convData struct {
 }
 
 type messageView struct {
-	M      *sb.Message
-	Author string
-	When   string
-	Class  string
+	M           *sb.Message
+	Author      string
+	When        string
+	Class       string
+	Attachments []attachmentView
+}
+
+// attachmentView is a file that came with a message (email), linked to
+// its download through the API.
+type attachmentView struct {
+	Name, Size, URL string
+}
+
+// attachmentsOf reads the attachments a channel listed in a message's meta
+// ({"attachments": [{"filename", "size", "sha256"}]}); inline images of an
+// HTML mail are left out, as a mail client does.
+func attachmentsOf(m *sb.Message) []attachmentView {
+	if len(m.Meta) == 0 {
+		return nil
+	}
+	var meta struct {
+		Attachments []struct {
+			Filename string `json:"filename"`
+			Size     int    `json:"size"`
+			SHA256   string `json:"sha256"`
+			Inline   bool   `json:"inline"`
+		} `json:"attachments"`
+	}
+	if json.Unmarshal(m.Meta, &meta) != nil {
+		return nil
+	}
+	var out []attachmentView
+	for _, a := range meta.Attachments {
+		if a.SHA256 == "" || a.Inline {
+			continue
+		}
+		name := a.Filename
+		if name == "" {
+			name = "attachment"
+		}
+		out = append(out, attachmentView{Name: name, Size: byteSize(a.Size),
+			URL: "/api/v1/conversations/" + url.PathEscape(m.ConversationID) + "/attachments/" + url.PathEscape(a.SHA256)})
+	}
+	return out
+}
+
+// byteSize writes n bytes for people: 812 B, 14 KB, 2.3 MB.
+func byteSize(n int) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%d KB", (n+500)/1000)
+	default:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
 }
 
 // names are the account's users, teams, inboxes and channels by id, for
@@ -345,7 +398,7 @@ func (h *Handler) convData(r *http.Request, a app.Actor, id string, n *names) (*
 	}
 	now := h.now()
 	for _, m := range ms {
-		v := messageView{M: m, When: ago(now, m.CreatedAt), Class: m.Direction}
+		v := messageView{M: m, When: ago(now, m.CreatedAt), Class: m.Direction, Attachments: attachmentsOf(m)}
 		switch m.Direction {
 		case sb.DirectionIn:
 			v.Author = contactName(d.Contact)

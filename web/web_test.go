@@ -287,3 +287,40 @@ func TestStatusShownR_X1(t *testing.T) {
 		}
 	})
 }
+
+// The thread lists a message's attachments (an email's, from its meta) as
+// downloads through the API, leaving out inline images, and says when a
+// reply could not be delivered.
+func TestThreadShowsAttachmentsAndDelivery(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		ch, err := e.svc.CreateChannel(ctx, e.admin, "", app.ChannelInput{Kind: sb.KindEmail, Name: "Mail", Config: json.RawMessage(`{"address":"help@acme.test"}`), NewInbox: &app.InboxInput{Name: "Support"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := json.RawMessage(`{"attachments":[{"filename":"invoice.pdf","size":14200,"sha256":"ab12"},{"filename":"logo.png","size":900,"sha256":"cd34","inline":true}]}`)
+		in, err := e.svc.Inbound(ctx, e.admin, ch.ID, app.InboundInput{Contact: app.InboundContact{Email: "c@x.test"}, Body: "See attached", Meta: meta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, err := e.svc.Reply(ctx, e.admin, in.Conversation.ID, app.ReplyInput{Body: "Thanks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.MarkDeliveryFailed(ctx, e.admin.AccountID, reply.Message.ID, "550 mailbox unavailable"); err != nil {
+			t.Fatal(err)
+		}
+		admin := sessionOf(t, e.login(t, "admin@acme.test", "admin password")).Value
+		b := body(t, e.get(t, "/app?view=open&c="+in.Conversation.ID, admin))
+		if want := `href="/api/v1/conversations/` + in.Conversation.ID + `/attachments/ab12"`; !strings.Contains(b, want) || !strings.Contains(b, "invoice.pdf") || !strings.Contains(b, "14 KB") {
+			t.Errorf("the thread does not link invoice.pdf (14 KB) to %s", want)
+		}
+		if strings.Contains(b, "logo.png") {
+			t.Error("an inline image is listed as an attachment")
+		}
+		if !strings.Contains(b, "Not delivered: 550 mailbox unavailable") {
+			t.Error("the failed reply does not say it was not delivered, and why")
+		}
+	})
+}

@@ -8,13 +8,6 @@ import (
 )
 
 var (
-	qDeleteChannelAddresses = newQuery("delete_channel_addresses",
-		`DELETE FROM channel_addresses WHERE account_id = $1 AND channel_id = $2`)
-	qInsertChannelAddress = newQuery("insert_channel_address",
-		`INSERT INTO channel_addresses (address, account_id, channel_id) VALUES ($1, $2, $3)`)
-	qChannelByAddress = newQuery("channel_by_address", `SELECT `+prefixed("c.", channelColumns)+`
-		FROM channel_addresses a JOIN channels c ON c.account_id = a.account_id AND c.id = a.channel_id
-		WHERE a.address = $1`)
 	qSMTPSettings = newQuery("smtp_settings", `SELECT account_id, host, port, username, password, tls,
 		from_address, updated_at FROM smtp_settings WHERE account_id = $1`)
 	qSetSMTPSettings = newQuery("set_smtp_settings", `INSERT INTO smtp_settings (account_id, host, port,
@@ -24,29 +17,29 @@ var (
 		from_address = excluded.from_address, updated_at = excluded.updated_at`)
 )
 
-// SetChannelAddresses replaces the channel's addresses, stored
-// lower-case. Conflict if another channel has one; NotFound if the
+// emailKey is an email address's key among the channels' platform keys
+// (channel_keys): one table keeps every "belongs to one channel of the
+// whole installation" rule, Messenger pages and email addresses alike.
+func emailKey(address string) string { return "email:" + strings.ToLower(address) }
+
+// SetChannelAddresses replaces the channel's addresses (compared
+// lower-case). Conflict if another channel has one; NotFound if the
 // channel is not in the account.
 func (t *tx) SetChannelAddresses(ctx context.Context, accountID, channelID string, addrs []string) error {
-	const op = "sqlstore.SetChannelAddresses"
 	if _, err := t.Channel(ctx, accountID, channelID); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, qDeleteChannelAddresses, accountID, channelID); err != nil {
-		return t.classify(op, err, "channel address")
+	keys := make([]string, len(addrs))
+	for i, a := range addrs {
+		keys[i] = emailKey(a)
 	}
-	for _, a := range addrs {
-		if _, err := t.exec(ctx, qInsertChannelAddress, strings.ToLower(a), accountID, channelID); err != nil {
-			return t.classify(op, err, "channel with this email address")
-		}
-	}
-	return nil
+	return t.SetChannelKeys(ctx, accountID, channelID, keys)
 }
 
 // ChannelByAddress returns the channel receiving mail at address, in any
 // account; NotFound if none.
 func (t *tx) ChannelByAddress(ctx context.Context, address string) (*sb.Channel, error) {
-	return one(ctx, t, "sqlstore.ChannelByAddress", "channel with this address", scanChannel, qChannelByAddress, strings.ToLower(address))
+	return t.ChannelByKey(ctx, emailKey(address))
 }
 
 // SMTPSettings returns the account's relay; NotFound if none is set.

@@ -3,16 +3,8 @@
 
 -- +goose Up
 
--- channel_addresses routes mail: RCPT TO an address (lower-case) picks its
--- channel. The primary key makes an address unique in the installation.
-CREATE TABLE channel_addresses (
-    address    TEXT    NOT NULL PRIMARY KEY,
-    account_id TEXT    NOT NULL,
-    channel_id TEXT    NOT NULL,
-    FOREIGN KEY (account_id, channel_id) REFERENCES channels (account_id, id) ON DELETE CASCADE
-) STRICT;
-
-CREATE INDEX channel_addresses_channel ON channel_addresses (account_id, channel_id);
+-- Addresses route mail (RCPT TO an address picks its channel); they are
+-- kept with the other channel keys (channel_keys, 00005) as "email:<address>".
 
 -- smtp_settings is an account's outbound relay (R-E3).
 CREATE TABLE smtp_settings (
@@ -28,4 +20,3 @@ CREATE TABLE smtp_settings (
 
 -- +goose Down
 DROP TABLE smtp_settings;
-DROP TABLE channel_addresses;

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,20 +25,8 @@ import (
 	"github.com/switchboard-dev/switchboard/sqlstore"
 )
 
-// forEachDB runs fn once on a fresh SQLite database and once on a fresh
-// PostgreSQL one (skipped when PostgreSQL is unreachable, failing under
-// CI=true), so that every scenario proves the API on both stores.
-func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, pgtest.DSN(t))
-	})
-}
+// forEachDB runs fn on a fresh SQLite and a fresh PostgreSQL database.
+func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) { pgtest.ForEachDB(t, fn) }
 
 // env is one running API over a real store and app.Service.
 type env struct {

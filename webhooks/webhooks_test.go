@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,17 +25,8 @@ import (
 	"github.com/switchboard-dev/switchboard/webhooks"
 )
 
-// forEachDB runs fn on a fresh SQLite database and a fresh PostgreSQL one.
-func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "w.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, pgtest.DSN(t))
-	})
-}
+// forEachDB runs fn on a fresh SQLite and a fresh PostgreSQL database.
+func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) { pgtest.ForEachDB(t, fn) }
 
 // node is one running service over dsn with the webhook sender.
 type node struct {

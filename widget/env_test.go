@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,17 +25,7 @@ import (
 )
 
 // forEachDB runs fn on a fresh SQLite and a fresh PostgreSQL database.
-func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, pgtest.DSN(t))
-	})
-}
+func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) { pgtest.ForEachDB(t, fn) }
 
 // env is the whole stack in-process: store, service, API and widget.
 type env struct {

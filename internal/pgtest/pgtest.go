@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,4 +213,19 @@ func withDatabase(base *url.URL, name string) string {
 // quote quotes a PostgreSQL identifier.
 func quote(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// ForEachDB runs fn in two parallel subtests, "sqlite" on a fresh SQLite
+// file and "postgres" on a fresh database from DSN (skipped without a
+// server, failing under CI=true), so that a scenario proves both stores.
+func ForEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, DSN(t))
+	})
 }

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,19 +25,8 @@ import (
 	"github.com/switchboard-dev/switchboard/sqlstore"
 )
 
-// ForEachDB runs fn on a fresh SQLite database and on a fresh PostgreSQL
-// one (skipped without a server, failing under CI=true).
-func ForEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, "sqlite:"+filepath.Join(t.TempDir(), "t.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, pgtest.DSN(t))
-	})
-}
+// ForEachDB runs fn on a fresh SQLite and a fresh PostgreSQL database.
+func ForEachDB(t *testing.T, fn func(t *testing.T, dsn string)) { pgtest.ForEachDB(t, fn) }
 
 // Clock is a settable clock.
 type Clock struct {

@@ -105,9 +105,72 @@ func (cs Candidates) AppendCompact(b []byte) []byte {
 	return append(b, "]}"...)
 }
 
+// AppendCompactOver appends the storage form of cs as its changes from
+// base: the entries that differ and their positions. The decisions of one
+// routing batch weigh the same pool, and each differs from the first only
+// where an earlier assignment of the batch changed a load, so a batch
+// stores its pool once instead of once per decision. ok is false, and b is
+// returned unchanged, when cs is not base's users in base's order or when
+// most entries differ; then cs is stored whole.
+//
+//	{"n":200,"i":[3,17],"d":[…],"c":[[…],[…]]}
+func (cs Candidates) AppendCompactOver(b []byte, base Candidates) (_ []byte, ok bool) {
+	if len(cs) != len(base) || len(cs) == 0 {
+		return b, false
+	}
+	var at []int
+	for i := range cs {
+		if cs[i].UserID != base[i].UserID {
+			return b, false
+		}
+		if !sameStored(&cs[i], &base[i]) {
+			at = append(at, i)
+		}
+	}
+	if 2*len(at) > len(cs) {
+		return b, false
+	}
+	changed := make(Candidates, len(at))
+	for k, i := range at {
+		changed[k] = cs[i]
+	}
+	b = append(b, `{"n":`...)
+	b = strconv.AppendInt(b, int64(len(cs)), 10)
+	b = append(b, `,"i":[`...)
+	for k, i := range at {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(i), 10)
+	}
+	b = append(b, "],"...)
+	compact := changed.AppendCompact(nil)
+	return append(b, compact[1:]...), true // compact without its '{'
+}
+
+// sameStored reports whether a and b have the same storage form (times
+// to the microsecond).
+func sameStored(a, b *Candidate) bool {
+	return a.UserID == b.UserID && a.Via == b.Via && a.Status == b.Status && a.StatusReason == b.StatusReason &&
+		a.Load == b.Load && a.Capacity == b.Capacity && a.Dropped == b.Dropped &&
+		micros(a.LastActiveAt) == micros(b.LastActiveAt) && micros(a.LastAssigned) == micros(b.LastAssigned)
+}
+
+// IsCompactOver reports whether data is a candidate list stored with
+// AppendCompactOver, which ParseCandidatesOver reads with its base.
+func IsCompactOver(data []byte) bool {
+	return len(data) > 5 && string(data[:5]) == `{"n":`
+}
+
 // ParseCandidates reads a candidate list in the storage form, or as a
-// plain JSON array.
+// plain JSON array. A list stored over a base needs ParseCandidatesOver.
 func ParseCandidates(data []byte) (Candidates, error) {
+	return ParseCandidatesOver(data, nil)
+}
+
+// ParseCandidatesOver reads a candidate list stored whole, or stored with
+// AppendCompactOver over base (base's own storage form).
+func ParseCandidatesOver(data, base []byte) (Candidates, error) {
 	if len(data) == 0 || data[0] != '{' {
 		var cs Candidates
 		if len(data) == 0 {
@@ -116,6 +179,8 @@ func ParseCandidates(data []byte) (Candidates, error) {
 		return cs, json.Unmarshal(data, &cs)
 	}
 	var form struct {
+		N *int                `json:"n"`
+		I []int               `json:"i"`
 		D []string            `json:"d"`
 		C [][]json.RawMessage `json:"c"`
 	}
@@ -124,29 +189,56 @@ func ParseCandidates(data []byte) (Candidates, error) {
 	}
 	cs := make(Candidates, len(form.C))
 	for i, row := range form.C {
-		if len(row) != 9 {
-			return nil, fmt.Errorf("candidate %d: want 9 fields, got %d", i, len(row))
+		if err := parseCompactRow(&cs[i], row, form.D); err != nil {
+			return nil, fmt.Errorf("candidate %d: %w", i, err)
 		}
-		if err := json.Unmarshal(row[0], &cs[i].UserID); err != nil {
-			return nil, err
-		}
-		var n [8]int64
-		for j := range n {
-			if err := json.Unmarshal(row[j+1], &n[j]); err != nil {
-				return nil, err
-			}
-		}
-		for _, k := range []int64{n[0], n[1], n[2], n[7]} {
-			if k < 0 || int(k) >= len(form.D) {
-				return nil, fmt.Errorf("candidate %d: word %d out of range", i, k)
-			}
-		}
-		cs[i].Via, cs[i].Status, cs[i].StatusReason = form.D[n[0]], Status(form.D[n[1]]), form.D[n[2]]
-		cs[i].Load, cs[i].Capacity = int(n[3]), int(n[4])
-		cs[i].LastActiveAt, cs[i].LastAssigned = fromMicros(n[5]), fromMicros(n[6])
-		cs[i].Dropped = form.D[n[7]]
 	}
-	return cs, nil
+	if form.N == nil {
+		return cs, nil
+	}
+	if len(base) == 0 || IsCompactOver(base) {
+		return nil, fmt.Errorf("a candidate list stored over another needs that list")
+	}
+	all, err := ParseCandidates(base)
+	if err != nil {
+		return nil, fmt.Errorf("base list: %w", err)
+	}
+	if len(all) != *form.N || len(form.I) != len(cs) {
+		return nil, fmt.Errorf("changes of %d candidates at %d positions over a list of %d, want %d", len(cs), len(form.I), len(all), *form.N)
+	}
+	for k, i := range form.I {
+		if i < 0 || i >= len(all) || all[i].UserID != cs[k].UserID {
+			return nil, fmt.Errorf("change %d: position %d does not hold user %q", k, i, cs[k].UserID)
+		}
+		all[i] = cs[k]
+	}
+	return all, nil
+}
+
+// parseCompactRow reads one candidate of the storage form.
+func parseCompactRow(c *Candidate, row []json.RawMessage, words []string) error {
+	if len(row) != 9 {
+		return fmt.Errorf("want 9 fields, got %d", len(row))
+	}
+	if err := json.Unmarshal(row[0], &c.UserID); err != nil {
+		return err
+	}
+	var n [8]int64
+	for j := range n {
+		if err := json.Unmarshal(row[j+1], &n[j]); err != nil {
+			return err
+		}
+	}
+	for _, k := range []int64{n[0], n[1], n[2], n[7]} {
+		if k < 0 || int(k) >= len(words) {
+			return fmt.Errorf("word %d out of range", k)
+		}
+	}
+	c.Via, c.Status, c.StatusReason = words[n[0]], Status(words[n[1]]), words[n[2]]
+	c.Load, c.Capacity = int(n[3]), int(n[4])
+	c.LastActiveAt, c.LastAssigned = fromMicros(n[5]), fromMicros(n[6])
+	c.Dropped = words[n[7]]
+	return nil
 }
 
 func micros(t time.Time) int64 {

@@ -89,6 +89,12 @@ type Tx interface {
 	WebhooksTx
 	ChannelKeysTx
 	EmailTx
+	// Version is the account's write version as this Update saw it when it
+	// took the account's lock: every Update of the account, on any process,
+	// increments it. A cache filled in an Update that saw v is therefore
+	// current in a later Update that sees v+1. 0 (a View, an account being
+	// created): unknown.
+	Version() int64
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

@@ -125,7 +125,6 @@ func New(cfg Config) *Service {
 		s.pw = *cfg.PasswordParams
 	}
 	s.HandleJobs(JobReplyTimer, s.fireReplyTimer)
-	s.snaps.enabled = cfg.Store.Dialect() == "sqlite"
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()

@@ -24,6 +24,7 @@ type env struct {
 	store sb.Store
 	admin app.Actor
 	clock *clock
+	dsn   string
 }
 
 // clock is a controllable time source.
@@ -83,7 +84,7 @@ func newEnvWith(t *testing.T, dsn string, hook func(cfg *app.Config, start func(
 	if err != nil {
 		t.Fatalf("authenticate: %v", err)
 	}
-	return &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, clock: clk}
+	return &env{t: t, ctx: ctx, svc: svc, store: st, admin: admin, clock: clk, dsn: dsn}
 }
 
 // must(v, err)(t) returns v, failing t if err is not nil.
@@ -610,6 +611,55 @@ func TestFullLargestPageHasNextCursor(t *testing.T) {
 		rest := must(e.svc.ListConversations(e.ctx, e.admin, app.ListQuery{View: app.ViewOpen, Limit: 200, Cursor: page.NextCursor}))(t)
 		if len(rest.Items) != 3 || rest.NextCursor != "" {
 			t.Fatalf("second page: %d items, cursor %q; want the last 3 and no cursor", len(rest.Items), rest.NextCursor)
+		}
+	})
+}
+
+// TestRoutingSeesOtherProcessesWritesR_X7: a process keeps the roster it
+// routes on between batches, yet a status change or a closed conversation
+// written by another process on the same database is seen by its very next
+// decision (R-X7, with R-V1 and R-A10).
+func TestRoutingSeesOtherProcessesWritesR_X7(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		st, err := sqlstore.Open(e.ctx, e.dsn, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := app.New(app.Config{Store: st, Now: e.clock.Now, Seed: 9})
+		other.Start(e.ctx)
+		t.Cleanup(func() { other.Close(); st.Close() })
+
+		x, y := e.agent("x", 5), e.agent("y", 5)
+		ch := e.channel(sb.KindChat, specific(x, y)) // chat: least busy
+		var xs []string
+		for i := range 2 { // one each: this process has the roster now
+			r := e.inbound(ch.ID, fmt.Sprintf("a%d@x.test", i), "hi")
+			if r.Conversation.AssigneeID == x.UserID {
+				xs = append(xs, r.Conversation.ID)
+			}
+		}
+		if len(xs) != 1 {
+			t.Fatalf("least busy over two free agents: x got %d of 2", len(xs))
+		}
+		// The other process sets y away.
+		must(other.SetStatus(e.ctx, y, y.UserID, app.StatusInput{Status: sb.Away}))(t)
+		for i := range 2 {
+			r := e.inbound(ch.ID, fmt.Sprintf("b%d@x.test", i), "hi")
+			if r.Conversation.AssigneeID != x.UserID {
+				t.Fatalf("R-V1: y went away on the other process, yet the conversation went to %q", r.Conversation.AssigneeID)
+			}
+			xs = append(xs, r.Conversation.ID)
+		}
+		// The other process brings y back and closes x's three
+		// conversations: x is now the least busy (0 against 1).
+		must(other.SetStatus(e.ctx, y, y.UserID, app.StatusInput{Status: sb.Available}))(t)
+		for _, id := range xs {
+			must(other.SetOpen(e.ctx, x, id, false))(t)
+		}
+		r := e.inbound(ch.ID, "c@x.test", "hi")
+		if r.Conversation.AssigneeID != x.UserID {
+			t.Fatalf("R-A9: x's conversations were closed on the other process (load 0 against y's 1), yet it went to %q: %s",
+				r.Conversation.AssigneeID, r.Decision.Reason)
 		}
 	})
 }

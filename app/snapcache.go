@@ -11,22 +11,20 @@ import (
 
 // snapCache keeps each account's users, teams and inboxes between routing
 // batches, so that a batch does not reload 200 users to route a handful of
-// messages. It is exact because every other write of this process goes
-// through Service.update, which drops the account's entry inside its
-// transaction (before it can commit), and the batcher applies its own load
-// changes to the entry after commit.
-//
-// It is used on SQLite only, where one process owns the database file. On
-// PostgreSQL other processes change users and loads (R-X7), so every batch
-// reads them afresh.
+// messages. It is exact on both databases and with several processes
+// (R-X7): every write transaction of an account increments the account's
+// version when it takes the account's lock (Tx.Version), the batcher
+// applies its own load changes to the entry after commit, and an entry
+// filled at version v is used only by a batch that sees v+1, that is when
+// no other transaction, of this process or another, wrote in between.
 type snapCache struct {
-	enabled bool
-	mu      sync.Mutex
-	m       map[string]*accountRows
+	mu sync.Mutex
+	m  map[string]*accountRows
 }
 
 // accountRows is what a routing snapshot is built from.
 type accountRows struct {
+	version int64 // the account's version of the batch that left them
 	users   []*sb.User
 	teams   []*sb.Team
 	inboxes []*sb.Inbox
@@ -47,17 +45,22 @@ func (c *snapCache) invalidate(accountID string) {
 	c.mu.Unlock()
 }
 
-// load returns the account's rows, from the cache when it has them.
+// load returns the account's rows, from the cache when they are current.
 func (c *snapCache) load(ctx context.Context, tx sb.Tx, accountID string) (*accountRows, error) {
-	if c.enabled {
-		c.mu.Lock()
-		r := c.m[accountID]
-		c.mu.Unlock()
-		if r != nil {
-			return r, nil
-		}
+	v := tx.Version()
+	c.mu.Lock()
+	r := c.m[accountID]
+	c.mu.Unlock()
+	if r != nil && v != 0 && r.version+1 == v {
+		r.version = v
+		return r, nil
 	}
-	return loadRows(ctx, tx, accountID)
+	r, err := loadRows(ctx, tx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	r.version = v
+	return r, nil
 }
 
 // loadRows reads what a routing snapshot is built from.
@@ -98,7 +101,7 @@ func loadRows(ctx context.Context, tx sb.Tx, accountID string) (*accountRows, er
 // committed records a batch's rows and load changes after its commit;
 // with weights (R-X5), the loads in units are the batch's snapshot's.
 func (c *snapCache) committed(accountID string, r *accountRows, loads map[string]*sb.LoadDelta, snap *routing.Snapshot) {
-	if !c.enabled {
+	if r.version == 0 {
 		return
 	}
 	if r.weights != nil {
@@ -122,14 +125,11 @@ func (c *snapCache) committed(accountID string, r *accountRows, loads map[string
 	c.mu.Unlock()
 }
 
-// update is Store.Update for every write but the routing batch: it drops
-// the account's cached rows inside the transaction, so no batch can route
-// on rows this write changes.
+// update is Store.Update for every write but the routing batch, and
+// wakes the job runner after commit. (Its transaction bumps the account's
+// version, so no batch routes on rows it changed: see snapCache.)
 func (s *Service) update(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
-	err := s.store.Update(ctx, accountID, func(tx sb.Tx) error {
-		s.snaps.invalidate(accountID)
-		return fn(tx)
-	})
+	err := s.store.Update(ctx, accountID, fn)
 	if err == nil {
 		s.wakeJobs() // jobs enqueued in fn are committed now
 	}

@@ -340,3 +340,36 @@ func TestMultiQuerySQL(t *testing.T) {
 		t.Errorf("the one-row statement is not the named query")
 	}
 }
+
+// TestDecisionsStoredOnceAPool: the decisions of one batch over one large
+// pool store its candidates once; the others store their changes (the
+// conformance suite's Bulk/DecisionsOfOnePool proves they read back whole).
+func TestDecisionsStoredOnceAPool(t *testing.T) {
+	s := openSQLiteTest(t)
+	w := newBulkWorld(t, s)
+	ctx := t.Context()
+	pool := make([]sb.Candidate, 200)
+	for i := range pool {
+		pool[i] = sb.Candidate{UserID: "user-" + strconv.Itoa(i) + "-0000-0000-0000-000000000000", Via: "team:t", Status: sb.Available, Capacity: 5}
+	}
+	ds := make([]*sb.Decision, 10)
+	for i := range ds {
+		cs := append([]sb.Candidate(nil), pool...)
+		for j := range i { // the batch's earlier assignments
+			cs[j].Load++
+		}
+		ds[i] = &sb.Decision{AccountID: w.a, ConversationID: w.conv.ID, Outcome: sb.OutcomeAssigned, Candidates: cs}
+	}
+	if err := s.Update(ctx, w.a, func(tx sb.Tx) error { return tx.CreateDecisions(ctx, ds) }); err != nil {
+		t.Fatal(err)
+	}
+	var over, bytes, whole int
+	whole = len(sb.Candidates(pool).AppendCompact(nil))
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE base_id <> ''), SUM(LENGTH(candidates)) FROM decisions`).Scan(&over, &bytes); err != nil {
+		t.Fatal(err)
+	}
+	if over != len(ds)-1 || bytes > whole*3/2 {
+		t.Fatalf("%d of %d decisions stored over the first, %d bytes in all; want %d, at most %d bytes (one pool of %d)",
+			over, len(ds), bytes, len(ds)-1, whole*3/2, whole)
+	}
+}

@@ -125,13 +125,21 @@ func scanMessage(r scanner) (*sb.Message, error) {
 }
 
 const decisionColumns = `id, account_id, conversation_id, trigger, mode, strategy, candidates,
-	outcome, assignee_id, reason, tie_break, notify_owner, used_fallback, actor_user_id, created_at`
+	outcome, assignee_id, reason, tie_break, notify_owner, used_fallback, actor_user_id, created_at, base_id`
 
 var (
 	mCreateDecision = newInsert("create_decision", "decisions", decisionColumns, "")
-	qDecisions      = newQuery("decisions", `SELECT `+decisionColumns+` FROM decisions
-		WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, id`)
+	// A decision stored over a base reads the base's candidates with it.
+	qDecisions = newQuery("decisions", `SELECT d.id, d.account_id, d.conversation_id, d.trigger, d.mode,
+		d.strategy, d.candidates, d.outcome, d.assignee_id, d.reason, d.tie_break, d.notify_owner,
+		d.used_fallback, d.actor_user_id, d.created_at, COALESCE(b.candidates, '')
+		FROM decisions d LEFT JOIN decisions b ON b.account_id = d.account_id AND b.id = d.base_id AND d.base_id <> ''
+		WHERE d.account_id = $1 AND d.conversation_id = $2 ORDER BY d.created_at, d.id`)
 )
+
+// minPooled is the smallest candidate list a batch stores once for all
+// its decisions; smaller ones are cheaper stored whole.
+const minPooled = 16
 
 // CreateDecision inserts d, generating its ID if empty. NotFound if the
 // conversation is not in d.AccountID.
@@ -154,13 +162,31 @@ func (t *tx) createDecisions(ctx context.Context, op string, ds []*sb.Decision) 
 	if err != nil {
 		return t.classify(op, err, what)
 	}
+	// The compact storage form: a large pool's record is a third the size;
+	// and the decisions of one batch, which weigh the same pool, are stored
+	// as their changes over the first with a large pool (R-A12 records read
+	// back whole).
+	base := -1
+	var buf []byte
 	_, err = t.execRows(ctx, mCreateDecision, len(ds), func(args []any, i int) ([]any, error) {
 		d := ds[i]
-		// The compact storage form: a large pool's record is a third the size.
-		cands := string(d.Candidates.AppendCompact(nil))
-		return append(args, ids[i], d.AccountID, d.ConversationID, d.Trigger, d.Mode, d.Strategy, cands,
+		baseID := ""
+		buf = buf[:0]
+		over := false
+		if base >= 0 && ds[base].AccountID == d.AccountID {
+			if buf, over = d.Candidates.AppendCompactOver(buf, ds[base].Candidates); over {
+				baseID = ids[base]
+			}
+		}
+		if !over {
+			buf = d.Candidates.AppendCompact(buf)
+			if base < 0 && len(d.Candidates) >= minPooled {
+				base = i
+			}
+		}
+		return append(args, ids[i], d.AccountID, d.ConversationID, d.Trigger, d.Mode, d.Strategy, string(buf),
 			d.Outcome, d.AssigneeID, d.Reason, d.TieBreak, d.NotifyOwner, d.UsedFallback, d.ActorUserID,
-			micros(d.CreatedAt)), nil
+			micros(d.CreatedAt), baseID), nil
 	})
 	if err != nil {
 		return t.classify(op, err, what)
@@ -179,14 +205,14 @@ func (t *tx) Decisions(ctx context.Context, accountID, conversationID string) ([
 
 func scanDecision(r scanner) (*sb.Decision, error) {
 	var d sb.Decision
-	var cands string
+	var cands, base string
 	var created int64
 	if err := r.Scan(&d.ID, &d.AccountID, &d.ConversationID, &d.Trigger, &d.Mode, &d.Strategy,
 		&cands, &d.Outcome, &d.AssigneeID, &d.Reason, &d.TieBreak, &d.NotifyOwner,
-		&d.UsedFallback, &d.ActorUserID, &created); err != nil {
+		&d.UsedFallback, &d.ActorUserID, &created, &base); err != nil {
 		return nil, err
 	}
-	cs, err := sb.ParseCandidates([]byte(cands))
+	cs, err := sb.ParseCandidatesOver([]byte(cands), []byte(base))
 	if err != nil {
 		return nil, err
 	}

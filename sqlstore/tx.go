@@ -54,9 +54,10 @@ func sqliteQuery(name, sql string) *query {
 // process's subscribers after commit.
 //
 // PostgreSQL: the transaction is READ COMMITTED and first takes the
-// account's advisory lock (R-X7). READ COMMITTED matters: each statement
-// after the lock sees everything committed before it was granted, whereas
-// a REPEATABLE READ snapshot would be taken before the wait. Events are
+// account's lock (R-X7; see lockAccount). READ COMMITTED matters: each
+// statement after the lock sees everything committed before it was
+// granted, whereas a REPEATABLE READ snapshot would be taken before the
+// wait. Events are
 // sent with pg_notify before commit and reach subscribers on every
 // process, this one included, through the listener.
 //
@@ -85,12 +86,10 @@ func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) err
 		return classify(op, err, "transaction")
 	}
 	defer stx.Rollback() // after an error or a panic in fn; a no-op after Commit
-	if s.dialect == Postgres {
-		if _, err := stx.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID)); err != nil {
-			return classify(op, err, "account lock")
-		}
-	}
 	t := &tx{s: s, tx: stx}
+	if err := t.lockAccount(ctx, accountID); err != nil {
+		return classify(op, err, "account lock")
+	}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -146,6 +145,7 @@ type tx struct {
 	s        *Store
 	tx       *sql.Tx
 	readOnly bool
+	version  int64      // the account's version in this transaction (Version)
 	done     bool       // fn returned: no more AppendEvent
 	failed   error      // the first statement that failed in the database
 	events   []sb.Event // appended in this transaction, in order
@@ -155,6 +155,36 @@ type tx struct {
 }
 
 var _ sb.Tx = (*tx)(nil)
+
+// The account lock. Every write transaction of an account bumps the
+// account's version, which also locks its row until the transaction ends:
+// the lock that serialises an account's writes on PostgreSQL across
+// processes (R-X7), and on SQLite a cheap write under the database's own
+// lock. The version tells a cache whether anyone wrote since (Version).
+// An account that does not exist yet (setup, accountID "") has no row:
+// on PostgreSQL such transactions take an advisory lock on the id instead.
+var (
+	qBumpVersion = newQuery("bump_account_version",
+		`UPDATE accounts SET version = version + 1 WHERE id = $1 RETURNING version`)
+)
+
+// lockAccount takes the account's lock for an Update (see qBumpVersion).
+func (t *tx) lockAccount(ctx context.Context, accountID string) error {
+	if accountID != "" {
+		err := t.queryRow(ctx, qBumpVersion, accountID).Scan(&t.version)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	if t.s.dialect == Postgres {
+		_, err := t.tx.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
+		return err
+	}
+	return nil
+}
+
+// Version implements switchboard.Tx.
+func (t *tx) Version() int64 { return t.version }
 
 // stmt returns q prepared for this transaction, or nil to run its SQL.
 func (t *tx) stmt(ctx context.Context, q *query) *sql.Stmt {

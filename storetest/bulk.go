@@ -18,6 +18,7 @@ var bulkTests = []namedTest{
 	{"Bulk/Conversations", testBulkConversations},
 	{"Bulk/LatestConversations", testBulkLatestConversations},
 	{"Bulk/MessagesAndDecisions", testBulkMessagesDecisions},
+	{"Bulk/DecisionsOfOnePool", testBulkDecisionsOfOnePool},
 	{"Bulk/Conflict", testBulkConflict},
 	{"Bulk/OtherAccountsRows", testBulkOtherAccounts},
 	{"Bulk/Loads", testBulkLoads},
@@ -401,6 +402,69 @@ func testBulkMessagesDecisions(t *testing.T, f *fixture) {
 			decs, err := tx.Decisions(ctx, a, c.ID)
 			must(t, "Decisions", err)
 			diff(t, "Decisions of conversation "+c.ID, wantDecByConv[c.ID], decs)
+		}
+		return nil
+	})
+}
+
+// testBulkDecisionsOfOnePool: the decisions of one batch weigh the same
+// pool and may be stored as changes over one of them; each reads back
+// exactly as written (R-A12), whatever its list: the same users with other
+// loads, another order, a short list, none, or all changed; and across
+// two calls.
+func testBulkDecisionsOfOnePool(t *testing.T, f *fixture) {
+	wa := f.world("a")
+	a, ctx := wa.account.ID, f.ctx
+	convs := f.bulkConversations(wa, 7, []*sb.Contact{wa.contact}, []*sb.Channel{wa.channel})
+	pool := make([]sb.Candidate, 60)
+	for i := range pool {
+		pool[i] = sb.Candidate{UserID: "pool-user-" + itoa(i), Via: "team:" + wa.team.ID, Status: sb.Available,
+			StatusReason: "manual", Load: i % 4, Capacity: 5, LastActiveAt: at(-i).Truncate(time.Microsecond)}
+	}
+	variant := func(i int) []sb.Candidate {
+		cs := slices.Clone(pool)
+		switch i % 7 {
+		case 1: // an earlier assignment of the batch raised a load
+			cs[i%len(cs)].Load++
+			cs[i%len(cs)].LastActiveAt = time.Time{}
+		case 2: // another order
+			cs[0], cs[1] = cs[1], cs[0]
+		case 3: // a short list
+			cs = cs[:3]
+		case 4: // none
+			cs = nil
+		case 5: // all changed
+			for j := range cs {
+				cs[j].Load += 10
+			}
+		case 6: // at capacity and away
+			cs[5].Dropped, cs[6].Status, cs[6].Dropped = sb.DropAtCapacity, sb.Away, sb.DropAway
+		}
+		return cs
+	}
+	var want []*sb.Decision
+	for call := range 2 {
+		var ds []*sb.Decision
+		for i := range 3 * bulkRows / 10 {
+			c := convs[i%len(convs)]
+			ds = append(ds, &sb.Decision{AccountID: a, ConversationID: c.ID, Trigger: sb.TriggerCreated, Mode: sb.ModeSpecific,
+				Strategy: "least_busy", Outcome: sb.OutcomeAssigned, AssigneeID: wa.user.ID, Reason: "call " + itoa(call) + " row " + itoa(i),
+				CreatedAt: at(call*1000 + i), Candidates: variant(i + call)})
+		}
+		f.update(a, func(tx sb.Tx) error { return tx.CreateDecisions(ctx, ds) })
+		want = append(want, ds...)
+	}
+	f.view(func(tx sb.Tx) error {
+		for _, c := range convs {
+			var wantHere []*sb.Decision
+			for _, d := range want {
+				if d.ConversationID == c.ID {
+					wantHere = append(wantHere, storedDecision(d))
+				}
+			}
+			got, err := tx.Decisions(ctx, a, c.ID)
+			must(t, "Decisions", err)
+			diff(t, "Decisions of conversation "+c.ID, wantHere, got)
 		}
 		return nil
 	})

@@ -40,6 +40,7 @@ type Config struct {
 	Demo            bool
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	DebugAddr       string // pprof listener; empty: off
 	// WebhooksAllowPrivate lets outbound webhooks reach loopback and
 	// private addresses (R-X8; off against request forgery).
 	WebhooksAllowPrivate bool
@@ -115,6 +116,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with a demo account and print its login")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "listen address of Go's profiler (/debug/pprof/, no authentication: keep it on loopback); empty: off")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let outbound webhooks reach loopback and private network addresses (off: refused, against request forgery)")
 	fs.StringVar(&c.MetaAppSecret, "meta-app-secret", "", "Meta app secret that signs Messenger and WhatsApp webhooks (prefer the environment twin: flags show in ps)")
 	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "verify token of Meta's webhook subscription handshake")
@@ -203,6 +205,11 @@ func (c *Config) Validate(command string) error {
 		}
 		if err := checkAddr(c.src("smtp"), c.SMTPAddr); err != nil {
 			return err
+		}
+		if c.DebugAddr != "" {
+			if err := checkAddr(c.src("debug-addr"), c.DebugAddr); err != nil {
+				return err
+			}
 		}
 		if c.MaxBodyBytes < 1024 {
 			return usagef("%s %d: use at least 1024", c.src("max-body-bytes"), c.MaxBodyBytes)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -109,6 +110,14 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	srv.RegisterOnShutdown(stopStreams) // event streams end so that Shutdown can finish
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", cfg.src("debug-addr"), err)
+		}
+		defer stopDebug()
+	}
 
 	url := "http://" + displayAddr(ln.Addr())
 	log.Info("switchboard is listening", "url", url, "db", store.Dialect(), "pid", os.Getpid())
@@ -214,4 +223,23 @@ Try it — a token, a chat message from a new contact, and why it went where it 
   curl -s %[1]s/api/v1/conversations/$CONV/routing -H "Authorization: Bearer $TOKEN"
 
 `, url, chat, demo.AdminEmail, demo.AdminPassword)
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the API
+// and its authentication, for an operator on the same machine.
+func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	go func() { _ = srv.Serve(ln) }()
+	log.Warn("the profiler is listening, without authentication", "addr", displayAddr(ln.Addr()))
+	return func() { srv.Close() }, nil
 }

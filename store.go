@@ -79,6 +79,17 @@ type LoadDelta struct {
 	AssignedAt time.Time
 }
 
+// BatchWrite is what a routing batch adds (Tx.WriteBatch).
+type BatchWrite struct {
+	AccountID     string // of Loads
+	Contacts      []*Contact
+	Conversations []*Conversation
+	Messages      []*Message
+	Decisions     []*Decision
+	Loads         []LoadDelta
+	Events        []*Event
+}
+
 // Tx is one transaction. Every method is scoped to an account and never
 // returns rows of another.
 type Tx interface {
@@ -220,6 +231,11 @@ type Tx interface {
 	// AppendEvents stores the events in order, sets their IDs and queues
 	// them for publication after commit, like AppendEvent.
 	AppendEvents(ctx context.Context, es []*Event) error
+	// WriteBatch is CreateContacts, CreateConversations, CreateMessages,
+	// CreateDecisions, AddLoads and AppendEvents of b's rows, in this
+	// order, stopping at the first error, which it returns as that method
+	// would. PostgreSQL receives all of it in one round trip.
+	WriteBatch(ctx context.Context, b *BatchWrite) error
 
 	// AppendEvent stores e, sets its ID, and queues it for publication
 	// after commit.

@@ -661,5 +661,11 @@ func TestRoutingSeesOtherProcessesWritesR_X7(t *testing.T) {
 			t.Fatalf("R-A9: x's conversations were closed on the other process (load 0 against y's 1), yet it went to %q: %s",
 				r.Conversation.AssigneeID, r.Decision.Reason)
 		}
+		// The other process changes the channel's rule to y alone.
+		onlyY := specific(y)
+		must(other.UpdateChannel(e.ctx, e.admin, ch.ID, app.ChannelPatch{Routing: &onlyY}))(t)
+		if r := e.inbound(ch.ID, "d@x.test", "hi"); r.Conversation.AssigneeID != y.UserID {
+			t.Fatalf("R-A1: the rule names only y since the other process changed it, yet it went to %q", r.Conversation.AssigneeID)
+		}
 	})
 }

@@ -93,8 +93,8 @@ func (b *batch) prefetch(group []*arrival) error {
 			threads = append(threads, id)
 		}
 		if _, ok := b.channels[ar.channelID]; !ok {
-			c, err := b.tx.Channel(b.ctx, b.accountID, ar.channelID)
-			if err != nil && !sb.IsKind(err, sb.NotFound) {
+			c, err := b.channel(ar.channelID)
+			if err != nil {
 				return err
 			}
 			b.channels[ar.channelID] = c
@@ -137,6 +137,24 @@ func (b *batch) prefetch(group []*arrival) error {
 		b.latest[sb.ContactChannel{ContactID: c.ContactID, ChannelID: c.ChannelID}] = c
 	}
 	return b.prefetchTickets(group)
+}
+
+// channel returns the account's channel id (nil if there is none), from
+// the rows the snapshot was built from when they have it: they are
+// current (snapCache), and every change to a channel bumps the version.
+func (b *batch) channel(id string) (*sb.Channel, error) {
+	if c, ok := b.rows.channels[id]; ok {
+		return c, nil
+	}
+	c, err := b.tx.Channel(b.ctx, b.accountID, id)
+	if err != nil && !sb.IsKind(err, sb.NotFound) {
+		return nil, err
+	}
+	if b.rows.channels == nil {
+		b.rows.channels = map[string]*sb.Channel{}
+	}
+	b.rows.channels[id] = c
+	return c, nil
 }
 
 // prefetchDuplicates remembers what earlier deliveries of these external
@@ -200,21 +218,35 @@ func (b *batch) findContactBy(ic InboundContact) (*sb.Contact, string) {
 	return nil, ""
 }
 
-// flush writes what the batch produced, one bulk statement per kind.
+// flush writes what the batch produced, one bulk statement per kind;
+// without tickets, the new rows go in one WriteBatch (one round trip on
+// PostgreSQL).
 func (b *batch) flush() error {
 	ctx, tx := b.ctx, b.tx
-	if err := tx.CreateContacts(ctx, b.newContacts); err != nil {
-		return err
+	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))
+	for _, id := range b.loadOrder {
+		if d := b.loads[id]; d.Delta != 0 || !d.AssignedAt.IsZero() {
+			loads = append(loads, *d)
+		}
 	}
-	for _, c := range b.updContacts {
-		if err := tx.UpdateContact(ctx, c); err != nil {
+	if b.tk == nil {
+		if err := b.flushUpdates(); err != nil {
 			return err
 		}
+		err := tx.WriteBatch(ctx, &sb.BatchWrite{AccountID: b.accountID, Contacts: b.newContacts,
+			Conversations: b.newConvs, Messages: b.messages, Decisions: b.decisions, Loads: loads, Events: b.events})
+		if err != nil {
+			return err
+		}
+		return b.flushJobs()
+	}
+	if err := tx.CreateContacts(ctx, b.newContacts); err != nil {
+		return err
 	}
 	if err := tx.CreateConversations(ctx, b.newConvs); err != nil {
 		return err
 	}
-	if err := tx.UpdateConversations(ctx, b.updConvs); err != nil {
+	if err := b.flushUpdates(); err != nil {
 		return err
 	}
 	if err := tx.CreateMessages(ctx, b.messages); err != nil {
@@ -226,21 +258,32 @@ func (b *batch) flush() error {
 	if err := b.flushTickets(); err != nil {
 		return err
 	}
-	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))
-	for _, id := range b.loadOrder {
-		if d := b.loads[id]; d.Delta != 0 || !d.AssignedAt.IsZero() {
-			loads = append(loads, *d)
-		}
-	}
 	if err := tx.AddLoads(ctx, b.accountID, loads); err != nil {
 		return err
 	}
-	for _, j := range b.jobs {
-		if err := b.s.Enqueue(ctx, tx, j); err != nil {
+	if err := b.flushJobs(); err != nil {
+		return err
+	}
+	return tx.AppendEvents(ctx, b.events)
+}
+
+// flushUpdates writes the changes to existing contacts and conversations.
+func (b *batch) flushUpdates() error {
+	for _, c := range b.updContacts {
+		if err := b.tx.UpdateContact(b.ctx, c); err != nil {
 			return err
 		}
 	}
-	return tx.AppendEvents(ctx, b.events)
+	return b.tx.UpdateConversations(b.ctx, b.updConvs)
+}
+
+func (b *batch) flushJobs() error {
+	for _, j := range b.jobs {
+		if err := b.s.Enqueue(b.ctx, b.tx, j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addLoad accumulates a load change for flush.

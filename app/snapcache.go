@@ -32,6 +32,9 @@ type accountRows struct {
 	// each user's open load in units by it.
 	weights *sb.RoutingWeights
 	units   map[string]int
+	// channels are the channels batches looked up, filled as they go
+	// (nil value: no such channel).
+	channels map[string]*sb.Channel
 }
 
 // snapshot builds the routing snapshot of the rows at now.

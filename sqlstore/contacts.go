@@ -70,25 +70,31 @@ func (t *tx) CreateContacts(ctx context.Context, cs []*sb.Contact) error {
 }
 
 func (t *tx) createContacts(ctx context.Context, op string, cs []*sb.Contact) error {
-	if len(cs) == 0 {
-		return nil
+	w, err := t.contactsWrite(op, cs)
+	if err != nil {
+		return err
 	}
+	return t.run(ctx, w)
+}
+
+func (t *tx) contactsWrite(op string, cs []*sb.Contact) (*write, error) {
 	ids, err := newIDs(len(cs), func(i int) string { return cs[i].ID })
 	if err != nil {
-		return t.classify(op, err, contactWhat)
+		return nil, t.classify(op, err, contactWhat)
 	}
-	_, err = t.execRows(ctx, mCreateContact, len(cs), func(args []any, i int) ([]any, error) {
-		c := cs[i]
-		return append(args, ids[i], c.AccountID, strings.ToLower(c.Email), c.Name, c.Phone, c.OwnerID,
-			c.VisitorToken, micros(c.CreatedAt)), nil
-	})
-	if err != nil {
-		return t.classifyConflict(op, err, "contact", contactWhat)
-	}
-	for i, c := range cs {
-		c.ID, c.Email = ids[i], strings.ToLower(c.Email)
-	}
-	return nil
+	return &write{m: mCreateContact, n: len(cs),
+		row: func(args []any, i int) ([]any, error) {
+			c := cs[i]
+			return append(args, ids[i], c.AccountID, strings.ToLower(c.Email), c.Name, c.Phone, c.OwnerID,
+				c.VisitorToken, micros(c.CreatedAt)), nil
+		},
+		fail: func(err error) error { return t.classifyConflict(op, err, "contact", contactWhat) },
+		done: func(int64, []int64) error {
+			for i, c := range cs {
+				c.ID, c.Email = ids[i], strings.ToLower(c.Email)
+			}
+			return nil
+		}}, nil
 }
 
 // UpdateContact writes email, name, phone, owner and visitor token.

@@ -117,27 +117,33 @@ func (t *tx) CreateConversations(ctx context.Context, cs []*sb.Conversation) err
 }
 
 func (t *tx) createConversations(ctx context.Context, op string, cs []*sb.Conversation) error {
-	const what = "conversation"
-	if len(cs) == 0 {
-		return nil
+	w, err := t.conversationsWrite(op, cs)
+	if err != nil {
+		return err
 	}
+	return t.run(ctx, w)
+}
+
+func (t *tx) conversationsWrite(op string, cs []*sb.Conversation) (*write, error) {
+	const what = "conversation"
 	ids, err := newIDs(len(cs), func(i int) string { return cs[i].ID })
 	if err != nil {
-		return t.classify(op, err, what)
+		return nil, t.classify(op, err, what)
 	}
-	_, err = t.execRows(ctx, mCreateConversation, len(cs), func(args []any, i int) ([]any, error) {
-		c := cs[i]
-		return append(args, ids[i], c.AccountID, c.InboxID, c.ChannelID, string(c.ChannelKind), c.ContactID,
-			c.Status, c.AssigneeID, c.TeamID, c.TicketID, c.Waiting, c.Subject, c.Preview,
-			micros(c.CreatedAt), micros(c.LastActivityAt), micros(c.ClosedAt)), nil
-	})
-	if err != nil {
-		return t.classify(op, err, what)
-	}
-	for i, c := range cs {
-		c.ID = ids[i]
-	}
-	return nil
+	return &write{m: mCreateConversation, n: len(cs),
+		row: func(args []any, i int) ([]any, error) {
+			c := cs[i]
+			return append(args, ids[i], c.AccountID, c.InboxID, c.ChannelID, string(c.ChannelKind), c.ContactID,
+				c.Status, c.AssigneeID, c.TeamID, c.TicketID, c.Waiting, c.Subject, c.Preview,
+				micros(c.CreatedAt), micros(c.LastActivityAt), micros(c.ClosedAt)), nil
+		},
+		fail: func(err error) error { return t.classify(op, err, what) },
+		done: func(int64, []int64) error {
+			for i, c := range cs {
+				c.ID = ids[i]
+			}
+			return nil
+		}}, nil
 }
 
 // UpdateConversation writes status, assignee, team, ticket, waiting,
@@ -267,7 +273,7 @@ func (t *tx) Conversations(ctx context.Context, f sb.ConversationFilter) ([]*sb.
 	}
 	b.WriteString(qConversationsOrder + w.arg(limit(f.Limit, conversationsDefaultLimit, conversationsMaxLimit)))
 
-	rows, err := t.tx.QueryContext(ctx, b.String(), w.args...)
+	rows, err := t.db.QueryContext(ctx, b.String(), w.args...)
 	if err != nil {
 		return nil, t.classify(op, err, what)
 	}

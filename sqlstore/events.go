@@ -61,49 +61,40 @@ func (t *tx) AppendEvents(ctx context.Context, es []*sb.Event) error {
 // order. Gaps (other accounts drawing from the PostgreSQL sequence
 // meanwhile) do not matter.
 func (t *tx) appendEvents(ctx context.Context, op string, es []*sb.Event) error {
-	const what = "event"
-	if len(es) == 0 {
-		return nil
-	}
-	if t.readOnly || t.done {
-		return internalf(op, "%s outside a running Update", strings.TrimPrefix(op, "sqlstore."))
-	}
-	ids := make([]int64, 0, len(es))
-	err := t.chunks(ctx, mAppendEvent, len(es), func(args []any, i int) ([]any, error) {
-		e := es[i]
-		return append(args, e.AccountID, e.Type, e.InboxID, e.ConversationID, e.UserID, rawText(e.Data),
-			micros(e.CreatedAt)), nil
-	}, func(q *query, args []any) error {
-		rows, err := t.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
-	})
+	w, err := t.eventsWrite(op, es)
 	if err != nil {
-		return t.classify(op, err, what)
+		return err
 	}
-	if len(ids) != len(es) {
-		return t.doom(errEventIDs, internalf(op, "stored %d events, got %d ids", len(es), len(ids)))
+	return t.run(ctx, w)
+}
+
+func (t *tx) eventsWrite(op string, es []*sb.Event) (*write, error) {
+	const what = "event"
+	if len(es) > 0 && (t.readOnly || t.done) {
+		return nil, internalf(op, "%s outside a running Update", strings.TrimPrefix(op, "sqlstore."))
 	}
-	slices.Sort(ids)
-	for i, e := range es {
-		e.ID = ids[i]
-		// Subscribers get the event as EventsSince returns it, on both
-		// dialects: the time to the microsecond, in UTC.
-		stored := *e
-		stored.CreatedAt = fromMicros(micros(e.CreatedAt))
-		t.events = append(t.events, stored)
-	}
-	return nil
+	return &write{m: mAppendEvent, n: len(es), returning: true,
+		row: func(args []any, i int) ([]any, error) {
+			e := es[i]
+			return append(args, e.AccountID, e.Type, e.InboxID, e.ConversationID, e.UserID, rawText(e.Data),
+				micros(e.CreatedAt)), nil
+		},
+		fail: func(err error) error { return t.classify(op, err, what) },
+		done: func(_ int64, ids []int64) error {
+			if len(ids) != len(es) {
+				return t.doom(errEventIDs, internalf(op, "stored %d events, got %d ids", len(es), len(ids)))
+			}
+			slices.Sort(ids)
+			for i, e := range es {
+				e.ID = ids[i]
+				// Subscribers get the event as EventsSince returns it, on
+				// both dialects: the time to the microsecond, in UTC.
+				stored := *e
+				stored.CreatedAt = fromMicros(micros(e.CreatedAt))
+				t.events = append(t.events, stored)
+			}
+			return nil
+		}}, nil
 }
 
 // errEventIDs dooms a transaction whose events did not all get an id.

@@ -41,26 +41,34 @@ func (t *tx) CreateMessages(ctx context.Context, ms []*sb.Message) error {
 }
 
 func (t *tx) createMessages(ctx context.Context, op string, ms []*sb.Message) error {
-	if len(ms) == 0 {
-		return nil
+	w, err := t.messagesWrite(op, ms)
+	if err != nil {
+		return err
 	}
+	return t.run(ctx, w)
+}
+
+func (t *tx) messagesWrite(op string, ms []*sb.Message) (*write, error) {
 	ids, err := newIDs(len(ms), func(i int) string { return ms[i].ID })
 	if err != nil {
-		return t.classify(op, err, "message")
+		return nil, t.classify(op, err, "message")
 	}
-	_, err = t.execRows(ctx, mCreateMessage, len(ms), func(args []any, i int) ([]any, error) {
-		m := ms[i]
-		return append(args, ids[i], m.AccountID, m.ConversationID, m.ChannelID, m.Direction,
-			m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt), rawText(m.Meta),
-			m.Delivery, m.DeliveryDetail), nil
-	})
-	if err != nil {
-		return t.classifyConflict(op, err, "message", "message with this external id")
-	}
-	for i, m := range ms {
-		m.ID = ids[i]
-	}
-	return nil
+	return &write{m: mCreateMessage, n: len(ms),
+		row: func(args []any, i int) ([]any, error) {
+			m := ms[i]
+			return append(args, ids[i], m.AccountID, m.ConversationID, m.ChannelID, m.Direction,
+				m.AuthorUserID, m.ContactID, m.Body, m.ExternalID, micros(m.CreatedAt), rawText(m.Meta),
+				m.Delivery, m.DeliveryDetail), nil
+		},
+		fail: func(err error) error {
+			return t.classifyConflict(op, err, "message", "message with this external id")
+		},
+		done: func(int64, []int64) error {
+			for i, m := range ms {
+				m.ID = ids[i]
+			}
+			return nil
+		}}, nil
 }
 
 // Messages returns the conversation's thread, oldest first; empty if the
@@ -154,13 +162,18 @@ func (t *tx) CreateDecisions(ctx context.Context, ds []*sb.Decision) error {
 }
 
 func (t *tx) createDecisions(ctx context.Context, op string, ds []*sb.Decision) error {
-	const what = "decision"
-	if len(ds) == 0 {
-		return nil
+	w, err := t.decisionsWrite(op, ds)
+	if err != nil {
+		return err
 	}
+	return t.run(ctx, w)
+}
+
+func (t *tx) decisionsWrite(op string, ds []*sb.Decision) (*write, error) {
+	const what = "decision"
 	ids, err := newIDs(len(ds), func(i int) string { return ds[i].ID })
 	if err != nil {
-		return t.classify(op, err, what)
+		return nil, t.classify(op, err, what)
 	}
 	// The compact storage form: a large pool's record is a third the size;
 	// and the decisions of one batch, which weigh the same pool, are stored
@@ -168,33 +181,34 @@ func (t *tx) createDecisions(ctx context.Context, op string, ds []*sb.Decision) 
 	// back whole).
 	base := -1
 	var buf []byte
-	_, err = t.execRows(ctx, mCreateDecision, len(ds), func(args []any, i int) ([]any, error) {
-		d := ds[i]
-		baseID := ""
-		buf = buf[:0]
-		over := false
-		if base >= 0 && ds[base].AccountID == d.AccountID {
-			if buf, over = d.Candidates.AppendCompactOver(buf, ds[base].Candidates); over {
-				baseID = ids[base]
+	return &write{m: mCreateDecision, n: len(ds),
+		row: func(args []any, i int) ([]any, error) {
+			d := ds[i]
+			baseID := ""
+			buf = buf[:0]
+			over := false
+			if base >= 0 && base < i && ds[base].AccountID == d.AccountID {
+				if buf, over = d.Candidates.AppendCompactOver(buf, ds[base].Candidates); over {
+					baseID = ids[base]
+				}
 			}
-		}
-		if !over {
-			buf = d.Candidates.AppendCompact(buf)
-			if base < 0 && len(d.Candidates) >= minPooled {
-				base = i
+			if !over {
+				buf = d.Candidates.AppendCompact(buf)
+				if base < 0 && len(d.Candidates) >= minPooled {
+					base = i
+				}
 			}
-		}
-		return append(args, ids[i], d.AccountID, d.ConversationID, d.Trigger, d.Mode, d.Strategy, string(buf),
-			d.Outcome, d.AssigneeID, d.Reason, d.TieBreak, d.NotifyOwner, d.UsedFallback, d.ActorUserID,
-			micros(d.CreatedAt), baseID), nil
-	})
-	if err != nil {
-		return t.classify(op, err, what)
-	}
-	for i, d := range ds {
-		d.ID = ids[i]
-	}
-	return nil
+			return append(args, ids[i], d.AccountID, d.ConversationID, d.Trigger, d.Mode, d.Strategy, string(buf),
+				d.Outcome, d.AssigneeID, d.Reason, d.TieBreak, d.NotifyOwner, d.UsedFallback, d.ActorUserID,
+				micros(d.CreatedAt), baseID), nil
+		},
+		fail: func(err error) error { return t.classify(op, err, what) },
+		done: func(int64, []int64) error {
+			for i, d := range ds {
+				d.ID = ids[i]
+			}
+			return nil
+		}}, nil
 }
 
 // Decisions returns the conversation's routing records, oldest first;

@@ -69,24 +69,22 @@ func sqliteQuery(name, sql string) *query {
 // method's error even if fn returned nil. Other errors: Unavailable,
 // Internal.
 func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
-	const op = "sqlstore.Update"
-	var opts *sql.TxOptions
-	if s.dialect == SQLite {
-		select {
-		case s.writeSem <- struct{}{}:
-			defer func() { <-s.writeSem }()
-		case <-ctx.Done():
-			return classify(op, ctx.Err(), "transaction")
-		}
-	} else {
-		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	if s.dialect == Postgres {
+		return s.updatePostgres(ctx, accountID, fn)
 	}
-	stx, err := s.write.BeginTx(ctx, opts)
+	const op = "sqlstore.Update"
+	select {
+	case s.writeSem <- struct{}{}:
+		defer func() { <-s.writeSem }()
+	case <-ctx.Done():
+		return classify(op, ctx.Err(), "transaction")
+	}
+	stx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(op, err, "transaction")
 	}
 	defer stx.Rollback() // after an error or a panic in fn; a no-op after Commit
-	t := &tx{s: s, tx: stx}
+	t := &tx{s: s, tx: stx, db: stx}
 	if err := t.lockAccount(ctx, accountID); err != nil {
 		return classify(op, err, "account lock")
 	}
@@ -96,19 +94,12 @@ func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) err
 	if t.failed != nil {
 		return t.failed
 	}
-	if s.dialect == Postgres && len(t.events) > 0 {
-		if err := s.notify(ctx, stx, t.events); err != nil {
-			return err
-		}
-	}
 	t.done = true
 	if err := stx.Commit(); err != nil {
 		return classify(op, err, "transaction")
 	}
-	if s.dialect == SQLite {
-		s.bus.dispatch(t.events)
-		s.prepareMulti(ctx, t.unprepared)
-	}
+	s.bus.dispatch(t.events)
+	s.prepareMulti(ctx, t.unprepared)
 	return nil
 }
 
@@ -128,7 +119,7 @@ func (s *Store) View(ctx context.Context, fn func(sb.Tx) error) error {
 		return classify(op, err, "transaction")
 	}
 	defer stx.Rollback()
-	t := &tx{s: s, tx: stx, readOnly: true}
+	t := &tx{s: s, tx: stx, db: stx, readOnly: true}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -142,8 +133,12 @@ func (s *Store) View(ctx context.Context, fn func(sb.Tx) error) error {
 // tx implements switchboard.Tx over one *sql.Tx. Its methods translate
 // errors with classify.
 type tx struct {
-	s        *Store
-	tx       *sql.Tx
+	s  *Store
+	tx *sql.Tx // SQLite, and PostgreSQL's View; nil in a PostgreSQL Update
+	db dbtx    // where statements run: tx, or conn
+	// conn is a PostgreSQL Update's connection, whose transaction the
+	// store begins and ends itself so that it can pipeline (pgtx.go).
+	conn     *sql.Conn
 	readOnly bool
 	version  int64      // the account's version in this transaction (Version)
 	done     bool       // fn returned: no more AppendEvent
@@ -168,6 +163,14 @@ var (
 		`UPDATE accounts SET version = version + 1 WHERE id = $1 RETURNING version`)
 )
 
+// dbtx is what statements run on: a *sql.Tx, or a *sql.Conn in a
+// transaction.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // lockAccount takes the account's lock for an Update (see qBumpVersion).
 func (t *tx) lockAccount(ctx context.Context, accountID string) error {
 	if accountID != "" {
@@ -177,7 +180,7 @@ func (t *tx) lockAccount(ctx context.Context, accountID string) error {
 		}
 	}
 	if t.s.dialect == Postgres {
-		_, err := t.tx.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
+		_, err := t.db.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
 		return err
 	}
 	return nil
@@ -188,6 +191,9 @@ func (t *tx) Version() int64 { return t.version }
 
 // stmt returns q prepared for this transaction, or nil to run its SQL.
 func (t *tx) stmt(ctx context.Context, q *query) *sql.Stmt {
+	if t.tx == nil {
+		return nil
+	}
 	stmts := t.s.writeStmts
 	if t.readOnly {
 		stmts = t.s.readStmts
@@ -208,21 +214,21 @@ func (t *tx) exec(ctx context.Context, q *query, args ...any) (sql.Result, error
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return t.tx.ExecContext(ctx, q.sql, args...)
+	return t.db.ExecContext(ctx, q.sql, args...)
 }
 
 func (t *tx) query(ctx context.Context, q *query, args ...any) (*sql.Rows, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.tx.QueryContext(ctx, q.sql, args...)
+	return t.db.QueryContext(ctx, q.sql, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, q *query, args ...any) *sql.Row {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, q.sql, args...)
+	return t.db.QueryRowContext(ctx, q.sql, args...)
 }
 
 // classify is the package's classify that also dooms the transaction

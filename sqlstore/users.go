@@ -199,20 +199,20 @@ func (t *tx) AddLoads(ctx context.Context, accountID string, ds []sb.LoadDelta) 
 }
 
 func (t *tx) addLoads(ctx context.Context, op, accountID string, ds []sb.LoadDelta) error {
+	return t.run(ctx, t.loadsWrite(op, accountID, ds))
+}
+
+func (t *tx) loadsWrite(op, accountID string, ds []sb.LoadDelta) *write {
 	const what = "user"
-	if len(ds) == 0 {
-		return nil
-	}
 	if len(ds) > 1 {
 		ds = mergeLoads(ds)
 	}
-	n, err := t.execRows(ctx, mAddLoads, len(ds), func(args []any, i int) ([]any, error) {
-		return append(args, accountID, ds[i].UserID, ds[i].Delta, micros(ds[i].AssignedAt)), nil
-	})
-	if err != nil {
-		return t.classify(op, err, what)
-	}
-	return t.short(op, what, n, len(ds))
+	return &write{m: mAddLoads, n: len(ds),
+		row: func(args []any, i int) ([]any, error) {
+			return append(args, accountID, ds[i].UserID, ds[i].Delta, micros(ds[i].AssignedAt)), nil
+		},
+		fail: func(err error) error { return t.classify(op, err, what) },
+		done: func(n int64, _ []int64) error { return t.short(op, what, n, len(ds)) }}
 }
 
 // mergeLoads adds up the deltas of a user given more than once, keeping

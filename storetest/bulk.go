@@ -19,6 +19,7 @@ var bulkTests = []namedTest{
 	{"Bulk/LatestConversations", testBulkLatestConversations},
 	{"Bulk/MessagesAndDecisions", testBulkMessagesDecisions},
 	{"Bulk/DecisionsOfOnePool", testBulkDecisionsOfOnePool},
+	{"Bulk/WriteBatch", testBulkWriteBatch},
 	{"Bulk/Conflict", testBulkConflict},
 	{"Bulk/OtherAccountsRows", testBulkOtherAccounts},
 	{"Bulk/Loads", testBulkLoads},
@@ -468,6 +469,110 @@ func testBulkDecisionsOfOnePool(t *testing.T, f *fixture) {
 		}
 		return nil
 	})
+}
+
+// testBulkWriteBatch: WriteBatch writes a routing batch's rows as the
+// separate calls would (ids set, rows readable, loads applied, events
+// numbered in order and published after commit); and a batch with a row
+// that fails writes nothing and returns that row's method's error.
+func testBulkWriteBatch(t *testing.T, f *fixture) {
+	wa := f.world("a")
+	a, ctx := wa.account.ID, f.ctx
+	sub := f.s.Subscribe(ctx, a)
+	const n = 20
+	b := &sb.BatchWrite{AccountID: a}
+	for i := range n {
+		ct := &sb.Contact{AccountID: a, Email: "batch-" + itoa(i) + "@example.com", CreatedAt: at(i)}
+		c := &sb.Conversation{AccountID: a, InboxID: wa.inbox.ID, ChannelID: wa.channel.ID, ChannelKind: wa.channel.Kind,
+			Status: sb.StatusOpen, AssigneeID: wa.user.ID, CreatedAt: at(i), LastActivityAt: at(i)}
+		b.Contacts = append(b.Contacts, ct)
+		b.Conversations = append(b.Conversations, c)
+		b.Events = append(b.Events, &sb.Event{AccountID: a, Type: "batch " + itoa(i), CreatedAt: at(i)})
+	}
+	f.update(a, func(tx sb.Tx) error {
+		// Rows refer to rows created earlier in the same call.
+		for i, c := range b.Conversations {
+			c.ID, b.Contacts[i].ID = "batch-conv-"+itoa(i), "batch-contact-"+itoa(i)
+			c.ContactID = b.Contacts[i].ID
+			b.Messages = append(b.Messages, &sb.Message{AccountID: a, ConversationID: c.ID, ChannelID: c.ChannelID,
+				Direction: sb.DirectionIn, ContactID: c.ContactID, Body: "hi " + itoa(i), ExternalID: "batch-" + itoa(i), CreatedAt: at(i)})
+			b.Decisions = append(b.Decisions, &sb.Decision{AccountID: a, ConversationID: c.ID, Outcome: sb.OutcomeAssigned,
+				AssigneeID: wa.user.ID, Reason: "r " + itoa(i), CreatedAt: at(i)})
+		}
+		b.Loads = []sb.LoadDelta{{UserID: wa.user.ID, Delta: n, AssignedAt: at(n)}}
+		return tx.WriteBatch(ctx, b)
+	})
+	for i := range n {
+		if b.Messages[i].ID == "" || b.Decisions[i].ID == "" || b.Events[i].ID == 0 || (i > 0 && b.Events[i].ID <= b.Events[i-1].ID) {
+			t.Fatalf("row %d: message %q, decision %q, event %d after WriteBatch; want ids, events in order", i, b.Messages[i].ID, b.Decisions[i].ID, b.Events[i].ID)
+		}
+	}
+	f.view(func(tx sb.Tx) error {
+		u, err := tx.User(ctx, a, wa.user.ID)
+		must(t, "User", err)
+		if u.OpenChats != wa.user.OpenChats+n || !u.LastChatAssignedAt.Equal(us(at(n))) {
+			t.Errorf("load after WriteBatch: %d at %v, want %d at %v", u.OpenChats, u.LastChatAssignedAt, wa.user.OpenChats+n, us(at(n)))
+		}
+		for i, c := range b.Conversations {
+			msgs, err := tx.Messages(ctx, a, c.ID)
+			must(t, "Messages", err)
+			diff(t, "Messages of "+c.ID, []*sb.Message{storedMessage(b.Messages[i])}, msgs)
+			decs, err := tx.Decisions(ctx, a, c.ID)
+			must(t, "Decisions", err)
+			diff(t, "Decisions of "+c.ID, []*sb.Decision{storedDecision(b.Decisions[i])}, decs)
+		}
+		return nil
+	})
+	next := func() (sb.Event, bool) { // skips the world's own event
+		for {
+			select {
+			case e := <-sub:
+				if e.ID > wa.event.ID {
+					return e, true
+				}
+			case <-time.After(eventTimeout):
+				return sb.Event{}, false
+			}
+		}
+	}
+	for i := range n {
+		if e, ok := next(); !ok {
+			t.Fatalf("event %d of WriteBatch not published", i)
+		} else if e.ID != b.Events[i].ID || e.Type != b.Events[i].Type {
+			t.Fatalf("event %d published: %d %q, want %d %q", i, e.ID, e.Type, b.Events[i].ID, b.Events[i].Type)
+		}
+	}
+
+	// A message whose external id is taken: Conflict, and nothing of the
+	// batch is written.
+	bad := &sb.BatchWrite{AccountID: a,
+		Contacts: []*sb.Contact{{AccountID: a, Email: "never@example.com"}},
+		Messages: []*sb.Message{{AccountID: a, ConversationID: wa.conv.ID, ChannelID: wa.channel.ID, Direction: sb.DirectionIn, ExternalID: "batch-0"}},
+		Loads:    []sb.LoadDelta{{UserID: wa.user.ID, Delta: 5}},
+		Events:   []*sb.Event{{AccountID: a, Type: "never"}}}
+	var werr error
+	err := f.s.Update(ctx, a, func(tx sb.Tx) error {
+		werr = tx.WriteBatch(ctx, bad)
+		return nil // the failed statement dooms the transaction anyway
+	})
+	if !sb.IsKind(werr, sb.Conflict) || !sb.IsKind(err, sb.Conflict) {
+		t.Fatalf("WriteBatch with a taken external id: %v, Update: %v; want Conflict from both", werr, err)
+	}
+	f.view(func(tx sb.Tx) error {
+		got, err := tx.ContactsByKeys(ctx, a, []string{"never@example.com"}, nil, nil)
+		must(t, "ContactsByKeys", err)
+		u, err := tx.User(ctx, a, wa.user.ID)
+		must(t, "User", err)
+		if len(got) != 0 || u.OpenChats != wa.user.OpenChats+n {
+			t.Errorf("after the failed WriteBatch: %d contacts, load %d; want none written", len(got), u.OpenChats)
+		}
+		return nil
+	})
+	select {
+	case e := <-sub:
+		t.Fatalf("event %q of a failed WriteBatch was published", e.Type)
+	case <-time.After(100 * time.Millisecond):
+	}
 }
 
 // testBulkConflict: a uniqueness violation within one bulk call or

@@ -1,0 +1,302 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	sb "github.com/switchboard-dev/switchboard"
+)
+
+// A PostgreSQL Update runs on one connection of the pool, and the store
+// begins and ends its transaction itself instead of through database/sql's
+// Tx, so that it can send several statements in one round trip (pgx's
+// batch, a pipeline): BEGIN with the account lock; a routing batch's
+// writes (WriteBatch); the events' notifications with COMMIT. Statements
+// in between run on the connection through database/sql as usual.
+//
+// A routing batch through database/sql took some fifteen round trips, and
+// on a small machine each waited for a CPU that the HTTP handlers, the
+// load and PostgreSQL share: those waits, not the statements, were most of
+// its time (docs/PERFORMANCE.md).
+
+// pgRollbackTimeout bounds the ROLLBACK of a failed Update; a connection
+// that cannot roll back is discarded.
+const pgRollbackTimeout = 5 * time.Second
+
+// updatePostgres is Update on PostgreSQL.
+func (s *Store) updatePostgres(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
+	const op = "sqlstore.Update"
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return classify(op, err, "transaction")
+	}
+	defer conn.Close()
+	t := &tx{s: s, db: conn, conn: conn}
+	open := true // a transaction may be open on conn: roll it back
+	defer func() {
+		if open {
+			t.rollback(ctx)
+		}
+	}()
+	if err := t.begin(ctx, accountID); err != nil {
+		return classify(op, err, "account lock")
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.failed != nil {
+		return t.failed
+	}
+	t.done = true
+	payloads, err := notifyPayloads(t.events)
+	if err != nil {
+		return classify(op, err, "event")
+	}
+	open, err = t.commit(ctx, payloads)
+	return classify(op, err, "transaction")
+}
+
+// raw runs f on the Update's pgx connection.
+func (t *tx) raw(f func(c *pgx.Conn) error) error {
+	return t.conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return internalf("sqlstore.raw", "the PostgreSQL driver connection is a %T", dc)
+		}
+		return f(sc.Conn())
+	})
+}
+
+// begin opens the transaction and takes the account's lock (lockAccount)
+// in one round trip.
+func (t *tx) begin(ctx context.Context, accountID string) error {
+	err := t.raw(func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		// READ COMMITTED: see Update.
+		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+		if accountID != "" {
+			b.Queue(qBumpVersion.sql, accountID)
+		}
+		br := c.SendBatch(ctx, b)
+		_, err := br.Exec()
+		if err == nil && accountID != "" {
+			err = br.QueryRow().Scan(&t.version)
+			if errors.Is(err, pgx.ErrNoRows) {
+				err = nil
+			}
+		}
+		return errors.Join(err, br.Close())
+	})
+	if err != nil || t.version != 0 {
+		return err
+	}
+	// No account row (setup): the advisory lock instead.
+	_, err = t.db.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
+	return err
+}
+
+// commit sends the events' notifications (PostgreSQL delivers them only
+// if the transaction commits, in commit order, to every listening
+// process) and COMMIT in one round trip. open reports whether a
+// transaction may still be open on the connection (a notification
+// failed, so COMMIT never ran).
+func (t *tx) commit(ctx context.Context, payloads []string) (open bool, err error) {
+	err = t.raw(func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		if len(payloads) > 0 {
+			b.Queue(qNotify.sql, payloads)
+		}
+		b.Queue("COMMIT")
+		err := c.SendBatch(ctx, b).Close()
+		open = c.PgConn().TxStatus() != 'I'
+		return err
+	})
+	return open, err
+}
+
+// rollback ends a failed Update's transaction. A connection it cannot
+// roll back is discarded, never handed to the next Update mid-transaction
+// (pgx's driver also refuses to pool a connection that is in one).
+func (t *tx) rollback(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pgRollbackTimeout)
+	defer cancel()
+	_ = t.raw(func(c *pgx.Conn) error {
+		if c.IsClosed() {
+			return driver.ErrBadConn
+		}
+		if _, err := c.Exec(ctx, "ROLLBACK"); err != nil || c.PgConn().TxStatus() != 'I' {
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+}
+
+// write is one bulk write of a Tx method: a multi-row statement over n
+// rows, how the method names its failure, and what it does with the
+// result.
+type write struct {
+	m   *multiQuery
+	n   int
+	row func(args []any, i int) ([]any, error)
+	// fail translates a failed statement into the method's error (and
+	// dooms the transaction).
+	fail func(err error) error
+	// returning: the statement returns one id per row, collected for done.
+	returning bool
+	// done runs once every chunk succeeded, with the rows changed and the
+	// ids returned.
+	done func(changed int64, ids []int64) error
+}
+
+// run executes w statement by statement.
+func (t *tx) run(ctx context.Context, w *write) error {
+	if w.n == 0 {
+		return nil
+	}
+	var changed int64
+	var ids []int64
+	err := t.chunks(ctx, w.m, w.n, w.row, func(q *query, args []any) error {
+		if !w.returning {
+			res, err := t.exec(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			changed += n
+			return err
+		}
+		rows, err := t.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return w.fail(err)
+	}
+	if w.done != nil {
+		return w.done(changed, ids)
+	}
+	return nil
+}
+
+// runAll executes ws in order: on a PostgreSQL Update in one round trip,
+// otherwise one after the other. It stops at the first failure and
+// returns that write's error.
+func (t *tx) runAll(ctx context.Context, ws []*write) error {
+	if t.conn == nil {
+		for _, w := range ws {
+			if err := t.run(ctx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type sent struct {
+		w     *write
+		count int // statements queued for w
+	}
+	b := &pgx.Batch{}
+	var plan []sent
+	for _, w := range ws {
+		if w.n == 0 {
+			continue
+		}
+		before := b.Len()
+		err := t.eachChunk(w.m, w.n, t.chunkRows(w.m), w.row, func(q *query, args []any) error {
+			b.Queue(q.sql, slices.Clone(args)...)
+			return nil
+		})
+		if err != nil {
+			return w.fail(err)
+		}
+		plan = append(plan, sent{w, b.Len() - before})
+	}
+	if len(plan) == 0 {
+		return nil
+	}
+	var failed error
+	err := t.raw(func(c *pgx.Conn) error {
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		for _, p := range plan {
+			var changed int64
+			var ids []int64
+			var err error
+			for range p.count {
+				if err = readResult(br, p.w.returning, &changed, &ids); err != nil {
+					break
+				}
+			}
+			if err == nil && p.w.done != nil {
+				err = p.w.done(changed, ids)
+			} else if err != nil {
+				err = p.w.fail(err)
+			}
+			if err != nil {
+				failed = err
+				return nil
+			}
+		}
+		return nil
+	})
+	return firstErr(failed, t.classify("sqlstore.WriteBatch", err, "row"))
+}
+
+// readResult reads the next result of a batch: the rows changed, or the
+// ids returned.
+func readResult(br pgx.BatchResults, returning bool, changed *int64, ids *[]int64) error {
+	if !returning {
+		tag, err := br.Exec()
+		*changed += tag.RowsAffected()
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		*ids = append(*ids, id)
+	}
+	return rows.Err()
+}
+
+// WriteBatch implements switchboard.Tx.
+func (t *tx) WriteBatch(ctx context.Context, b *sb.BatchWrite) error {
+	const op = "sqlstore.WriteBatch"
+	ws := make([]*write, 0, 6)
+	for _, mk := range []func() (*write, error){
+		func() (*write, error) { return t.contactsWrite(op, b.Contacts) },
+		func() (*write, error) { return t.conversationsWrite(op, b.Conversations) },
+		func() (*write, error) { return t.messagesWrite(op, b.Messages) },
+		func() (*write, error) { return t.decisionsWrite(op, b.Decisions) },
+		func() (*write, error) { return t.loadsWrite(op, b.AccountID, b.Loads), nil },
+		func() (*write, error) { return t.eventsWrite(op, b.Events) },
+	} {
+		w, err := mk()
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+	}
+	return t.runAll(ctx, ws)
+}

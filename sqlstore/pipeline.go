@@ -161,30 +161,19 @@ func (t *tx) run(ctx context.Context, w *write) error {
 	}
 	var changed int64
 	var ids []int64
-	err := t.chunks(ctx, w.m, w.n, w.row, func(q *query, args []any) error {
-		if !w.returning {
-			res, err := t.exec(ctx, q, args...)
+	var err error
+	if w.returning {
+		err = t.chunks(ctx, w.m, w.n, w.row, func(q *query, args []any) error {
+			rows, err := t.query(ctx, q, args...)
 			if err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			changed += n
-			return err
-		}
-		rows, err := t.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
-	})
+			defer rows.Close()
+			return scanIDs(rows, &ids)
+		})
+	} else {
+		changed, err = t.execRows(ctx, w.m, w.n, w.row)
+	}
 	if err != nil {
 		return w.fail(err)
 	}
@@ -270,6 +259,15 @@ func readResult(br pgx.BatchResults, returning bool, changed *int64, ids *[]int6
 		return err
 	}
 	defer rows.Close()
+	return scanIDs(rows, ids)
+}
+
+// scanIDs appends the ids that rows (of database/sql or pgx) return.
+func scanIDs(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, ids *[]int64) error {
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {

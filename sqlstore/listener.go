@@ -116,7 +116,8 @@ func (l *listener) receive(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // handle decodes a notification and dispatches its events, loading those
-// sent by reference.
+// sent by reference (every one a current process sends) when this process
+// has a subscriber for their account.
 func (l *listener) handle(ctx context.Context, payload string) {
 	var wire []wireEvent
 	if err := json.Unmarshal([]byte(payload), &wire); err != nil {
@@ -133,12 +134,12 @@ func (l *listener) handle(ctx context.Context, payload string) {
 		if !l.s.bus.hasSubscribers(w.AccountID) {
 			continue
 		}
-		e, err := loadEvent(ctx, l.s.read, w.AccountID, w.ID)
+		loaded, err := loadEvents(ctx, l.s.read, w.AccountID, w.ID, max(w.ID, w.Last))
 		if err != nil {
-			l.s.logger.Warn("event listener cannot load an event", "account_id", w.AccountID, "event_id", w.ID, "err", err)
+			l.s.logger.Warn("event listener cannot load events", "account_id", w.AccountID, "first_id", w.ID, "last_id", w.Last, "err", err)
 			continue
 		}
-		events = append(events, *e)
+		events = append(events, loaded...)
 	}
 	l.s.bus.dispatch(events)
 }

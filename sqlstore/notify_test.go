@@ -2,30 +2,30 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
 	sb "github.com/switchboard-dev/switchboard"
 )
 
-// TestNotifyPayloads: a transaction's events are split into notifications
-// shorter than 7,000 bytes that carry them all, in order; an event too
-// large alone travels as a reference to its row.
+// TestNotifyPayloads: a transaction's events travel as references, one
+// per run of one account's events (first and last id), in notifications
+// shorter than 7,000 bytes, in order, whatever the events' size.
 func TestNotifyPayloads(t *testing.T) {
 	var events []sb.Event
 	for i := range 200 {
-		data := `{"n":` + strings.Repeat("1", i*7) + `}`
-		if i == 50 || i == 120 {
-			data = `"` + strings.Repeat("x", 9000) + `"`
+		account := "acct"
+		if i >= 150 { // a second account's run, as setup may write
+			account = "other"
 		}
-		events = append(events, sb.Event{ID: int64(i + 1), AccountID: "acct", Type: "t", Data: json.RawMessage(data)})
+		data := `"` + strings.Repeat("x", i*50) + `"`
+		events = append(events, sb.Event{ID: int64(i + 1), AccountID: account, Type: "t", Data: json.RawMessage(data)})
 	}
 	payloads, err := notifyPayloads(events)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(payloads) < 2 {
-		t.Fatalf("%d payloads, want the events split", len(payloads))
 	}
 	var got []wireEvent
 	for _, p := range payloads {
@@ -34,23 +34,41 @@ func TestNotifyPayloads(t *testing.T) {
 		}
 		var ws []wireEvent
 		if err := json.Unmarshal([]byte(p), &ws); err != nil {
-			t.Fatalf("payload is not a JSON array of events: %v", err)
+			t.Fatalf("payload is not a JSON array of references: %v", err)
 		}
 		got = append(got, ws...)
 	}
-	if len(got) != len(events) {
-		t.Fatalf("%d events in the payloads, want %d", len(got), len(events))
+	want := []wireEvent{{ID: 1, Last: 150, AccountID: "acct", Ref: true}, {ID: 151, Last: 200, AccountID: "other", Ref: true}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("references %+v, want %+v", got, want)
 	}
-	for i, w := range got {
-		e := events[i]
-		if w.ID != e.ID || w.AccountID != e.AccountID {
-			t.Fatalf("event %d: got id %d account %q, want %d %q", i, w.ID, w.AccountID, e.ID, e.AccountID)
+	// Many runs (accounts alternating) split into several notifications.
+	var mixed []sb.Event
+	for i := range 500 {
+		mixed = append(mixed, sb.Event{ID: int64(i + 1), AccountID: "account-" + strconv.Itoa(i%2)})
+	}
+	payloads, err = notifyPayloads(mixed)
+	if err != nil || len(payloads) < 2 {
+		t.Fatalf("500 runs: %d payloads (%v), want several", len(payloads), err)
+	}
+	next := int64(1)
+	for _, p := range payloads {
+		var ws []wireEvent
+		if err := json.Unmarshal([]byte(p), &ws); err != nil || len(p) >= maxNotifyPayload {
+			t.Fatalf("payload of %d bytes: %v", len(p), err)
 		}
-		if big := len(e.Data) > maxNotifyPayload; w.Ref != big {
-			t.Errorf("event %d (%d bytes of data): Ref = %v, want %v", i, len(e.Data), w.Ref, big)
-		} else if !big && string(w.event().Data) != string(e.Data) {
-			t.Errorf("event %d: data %q, want %q", i, w.event().Data, e.Data)
+		for _, w := range ws {
+			if w.ID != next || w.Last != next || w.AccountID != mixed[next-1].AccountID {
+				t.Fatalf("reference %+v, want event %d alone", w, next)
+			}
+			next++
 		}
+	}
+	if next != 501 {
+		t.Fatalf("references to %d events, want 500", next-1)
+	}
+	if none, err := notifyPayloads(nil); err != nil || len(none) != 0 {
+		t.Fatalf("no events: %d payloads (%v), want none", len(none), err)
 	}
 }
 
@@ -74,5 +92,29 @@ func TestRedactDSN(t *testing.T) {
 		if got := redactDSN(in); got != want {
 			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestListenerReadsEarlierVersionsInline: during a rolling upgrade, a
+// process of an earlier version still notifies events inline; the
+// listener delivers them as they are, without a read.
+func TestListenerReadsEarlierVersionsInline(t *testing.T) {
+	s := &Store{bus: newBus(slog.New(slog.DiscardHandler)), logger: slog.New(slog.DiscardHandler)}
+	l := &listener{s: s}
+	sub := s.bus.subscribe(t.Context(), "acct")
+	l.handle(t.Context(), `[{"id":7,"account_id":"acct","type":"message.created","data":"{\"a\":1}","created_at":1700000000000000},`+
+		`{"id":8,"account_id":"other","type":"x"}]`)
+	select {
+	case e := <-sub:
+		if e.ID != 7 || e.Type != "message.created" || string(e.Data) != `{"a":1}` || e.CreatedAt.UnixMicro() != 1700000000000000 {
+			t.Fatalf("inline event delivered as %+v", e)
+		}
+	default:
+		t.Fatal("the inline event was not delivered")
+	}
+	select {
+	case e := <-sub:
+		t.Fatalf("another account's event delivered: %+v", e)
+	default:
 	}
 }

@@ -139,9 +139,10 @@ func (b *batch) prefetch(group []*arrival) error {
 	return b.prefetchTickets(group)
 }
 
-// channel returns the account's channel id (nil if there is none), from
-// the rows the snapshot was built from when they have it: they are
-// current (snapCache), and every change to a channel bumps the version.
+// channel returns the account's channel with this id (nil if there is
+// none), from the rows the snapshot was built from when they have it:
+// they are current (snapCache), and every change to a channel bumps the
+// account's version.
 func (b *batch) channel(id string) (*sb.Channel, error) {
 	if c, ok := b.rows.channels[id]; ok {
 		return c, nil

@@ -136,7 +136,10 @@ func (l *listener) handle(ctx context.Context, payload string) {
 		}
 		loaded, err := loadEvents(ctx, l.s.read, w.AccountID, w.ID, max(w.ID, w.Last))
 		if err != nil {
-			l.s.logger.Warn("event listener cannot load events", "account_id", w.AccountID, "first_id", w.ID, "last_id", w.Last, "err", err)
+			// Not lost: the subscribers are told to replay the log from
+			// before these events, as for a subscriber that fell behind.
+			l.s.logger.Warn("event listener cannot load events; its subscribers will replay them", "account_id", w.AccountID, "first_id", w.ID, "last_id", w.Last, "err", err)
+			events = append(events, sb.Event{ID: w.ID - 1, AccountID: w.AccountID, Type: sb.EventGap, CreatedAt: time.Now()})
 			continue
 		}
 		events = append(events, loaded...)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"strconv"
@@ -116,5 +117,28 @@ func TestListenerReadsEarlierVersionsInline(t *testing.T) {
 	case e := <-sub:
 		t.Fatalf("another account's event delivered: %+v", e)
 	default:
+	}
+}
+
+// TestListenerTellsSubscribersToReplay: when the listener cannot read the
+// events a notification refers to, the account's subscribers get a gap
+// marker from just before them, so that they replay the log rather than
+// miss the events.
+func TestListenerTellsSubscribersToReplay(t *testing.T) {
+	db, err := sql.Open("pgx", "postgres://127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // every read fails
+	s := &Store{bus: newBus(slog.New(slog.DiscardHandler)), logger: slog.New(slog.DiscardHandler), read: db}
+	sub := s.bus.subscribe(t.Context(), "acct")
+	(&listener{s: s}).handle(t.Context(), `[{"id":40,"last":42,"account_id":"acct","ref":true}]`)
+	select {
+	case e := <-sub:
+		if e.Type != sb.EventGap || e.ID != 39 || e.AccountID != "acct" {
+			t.Fatalf("got %+v, want a gap marker after event 39", e)
+		}
+	default:
+		t.Fatal("nothing delivered: the subscriber would miss events 40 to 42")
 	}
 }

@@ -359,6 +359,26 @@ func TestMessengerInboundAndReplies(t *testing.T) {
 				}
 				return false
 			})
+			// The clock moves only once the failed attempt is recorded:
+			// moved earlier, the retry would be scheduled 25 h on, past a
+			// clock that no longer moves.
+			e.Eventually("the failed attempt recorded, a retry scheduled", func() bool {
+				m := lastOut(e, lc.ID)
+				if m == nil {
+					return false
+				}
+				var j *sb.Job
+				_ = e.Store.View(context.Background(), func(tx sb.Tx) error {
+					js, err := tx.Jobs(context.Background(), e.AccountID, meta.JobMessengerSend, 100)
+					for _, x := range js {
+						if x.Key == m.ID {
+							j = x
+						}
+					}
+					return err
+				})
+				return j != nil && j.Status == sb.JobPending && j.Attempts >= 1 && j.LastError != ""
+			})
 			e.Clock.Advance(25 * time.Hour) // the retry comes after the window
 			g.set(func(g *fakeGraph) { g.fail = 0 })
 			e.Eventually("the instant reply fails", func() bool { m := lastOut(e, lc.ID); return m != nil && m.Delivery == sb.DeliveryFailed })

@@ -21,6 +21,34 @@ func openSQLiteTest(t *testing.T) *Store {
 	return s
 }
 
+// sqlitePlan returns SQLite's query plan of q, with its n parameters
+// bound to an empty JSON list, one step a line.
+func sqlitePlan(t *testing.T, s *Store, q *query, n int) string {
+	t.Helper()
+	args := make([]any, n)
+	for i := range args {
+		args[i] = "[]"
+	}
+	rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q.name, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q.name, err)
+	}
+	return strings.Join(plan, "\n")
+}
+
 // TestBulkLookupPlans: SQLite answers the bulk lookups by probing the
 // indexes of their one-row twins once per key, never by scanning a table
 // or an account's rows; the bulk updates find their rows by primary key.
@@ -48,25 +76,7 @@ func TestBulkLookupPlans(t *testing.T) {
 			k, _ := strconv.Atoi(m[1])
 			n = max(n, k)
 		}
-		args := make([]any, n)
-		for i := range args {
-			args[i] = "[]"
-		}
-		rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.q.sql, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.q.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
+		all := sqlitePlan(t, s, c.q, n)
 		for _, w := range c.want {
 			if !strings.Contains(all, w) {
 				t.Errorf("%s: plan does not use %s:\n%s", c.q.name, w, all)

@@ -21,25 +21,7 @@ func TestTicketQueryPlans(t *testing.T) {
 		{qLastEventID, 1, "events_account (account_id=?)"},
 	}
 	for _, c := range cases {
-		args := make([]any, c.args)
-		for i := range args {
-			args[i] = "[]"
-		}
-		rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.q.sql, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.q.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
+		all := sqlitePlan(t, s, c.q, c.args)
 		if !strings.Contains(all, c.want) || strings.Contains(all, "SCAN tickets") {
 			t.Errorf("%s: plan does not use %s:\n%s", c.q.name, c.want, all)
 		}

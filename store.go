@@ -21,6 +21,10 @@ type Store interface {
 	// rolled back. Events appended in the transaction are published to
 	// subscribers after commit, on every process.
 	Update(ctx context.Context, accountID string, fn func(Tx) error) error
+	// UpdateBatch is Update for a routing batch: once it holds the lock,
+	// and before fn runs, it fills in r's lookups. On PostgreSQL they travel
+	// with BEGIN and the lock in one round trip.
+	UpdateBatch(ctx context.Context, accountID string, r *BatchRead, fn func(Tx) error) error
 	// View runs fn in a read-only transaction (a consistent snapshot).
 	View(ctx context.Context, fn func(Tx) error) error
 	// Subscribe delivers every event committed from now on in the given
@@ -77,6 +81,18 @@ type LoadDelta struct {
 	UserID     string
 	Delta      int
 	AssignedAt time.Time
+}
+
+// BatchRead is what a routing batch looks up before it routes
+// (Store.UpdateBatch): the store sets Delivered to
+// Tx.MessagesByExternalIDs(Keys) and Contacts to Tx.ContactsByKeys(Emails,
+// Tokens, Phones), within the batch's transaction.
+type BatchRead struct {
+	Keys                   []ExternalKey
+	Emails, Tokens, Phones []string
+
+	Delivered []*Message
+	Contacts  []*Contact
 }
 
 // BatchWrite is what a routing batch adds (Tx.WriteBatch).

@@ -46,9 +46,12 @@ type batch struct {
 	loads       map[string]*sb.LoadDelta
 	loadOrder   []string
 	tk          *batchTickets // R-T1 … R-T4 (ticketbatch.go)
+
+	times BatchTimes // for metrics
 }
 
 func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*batch, error) {
+	start := time.Now()
 	rows, err := s.snaps.load(ctx, tx, accountID)
 	if err != nil {
 		return nil, err
@@ -62,15 +65,19 @@ func (s *Service) newBatch(ctx context.Context, tx sb.Tx, accountID string) (*ba
 	for _, u := range us {
 		b.users[u.ID] = u
 	}
+	b.times.Snapshot = time.Since(start)
 	return b, nil
 }
 
 // run routes the group: one result per arrival; an error aborts the
 // transaction.
-func (b *batch) run(group []*arrival) ([]arrivalResult, error) {
-	if err := b.prefetch(group); err != nil {
+func (b *batch) run(group []*arrival, read *sb.BatchRead) ([]arrivalResult, error) {
+	start := time.Now()
+	if err := b.prefetch(group, read); err != nil {
 		return nil, err
 	}
+	routed := time.Now()
+	b.times.Prefetch = routed.Sub(start)
 	results := make([]arrivalResult, len(group))
 	for i, ar := range group {
 		res, reject, err := b.route(ar)
@@ -79,15 +86,33 @@ func (b *batch) run(group []*arrival) ([]arrivalResult, error) {
 		}
 		results[i] = arrivalResult{res: res, err: reject}
 	}
-	return results, b.flush()
+	written := time.Now()
+	b.times.Route = written.Sub(routed)
+	err := b.flush()
+	b.times.Write = time.Since(written)
+	return results, err
 }
 
-// prefetch loads the channels, earlier deliveries of the same external
-// ids, the senders' contacts and their latest conversations, in a few
-// bulk statements.
-func (b *batch) prefetch(group []*arrival) error {
-	var keys []sb.ExternalKey
-	var emails, tokens, phones, threads []string
+// batchRead is what the store looks up for the group as it takes the
+// lock (Store.UpdateBatch): earlier deliveries of the same external ids,
+// and the senders' contacts.
+func batchRead(group []*arrival) *sb.BatchRead {
+	r := &sb.BatchRead{}
+	for _, ar := range group {
+		if ar.in.ExternalID != "" {
+			r.Keys = append(r.Keys, sb.ExternalKey{ChannelID: ar.channelID, ExternalID: ar.in.ExternalID})
+		}
+		c := ar.in.Contact
+		r.Emails, r.Tokens, r.Phones = append(r.Emails, c.Email), append(r.Tokens, c.VisitorToken), append(r.Phones, c.Phone)
+	}
+	return r
+}
+
+// prefetch takes what the store read (batchRead) and loads the channels,
+// the conversations of duplicates and threads and the senders' latest
+// conversations, in a few bulk statements.
+func (b *batch) prefetch(group []*arrival, read *sb.BatchRead) error {
+	var threads []string
 	for _, ar := range group {
 		if id := ar.in.ConversationID; id != "" {
 			threads = append(threads, id)
@@ -99,12 +124,8 @@ func (b *batch) prefetch(group []*arrival) error {
 			}
 			b.channels[ar.channelID] = c
 		}
-		if ar.in.ExternalID != "" {
-			keys = append(keys, sb.ExternalKey{ChannelID: ar.channelID, ExternalID: ar.in.ExternalID})
-		}
-		emails, tokens, phones = append(emails, ar.in.Contact.Email), append(tokens, ar.in.Contact.VisitorToken), append(phones, ar.in.Contact.Phone)
 	}
-	if err := b.prefetchDuplicates(keys); err != nil {
+	if err := b.prefetchDuplicates(read.Delivered); err != nil {
 		return err
 	}
 	if len(threads) > 0 {
@@ -116,11 +137,7 @@ func (b *batch) prefetch(group []*arrival) error {
 			b.threads[c.ID] = c
 		}
 	}
-	cs, err := b.tx.ContactsByKeys(b.ctx, b.accountID, emails, tokens, phones)
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
+	for _, c := range read.Contacts {
 		b.index(c)
 	}
 	var pairs []sb.ContactChannel
@@ -158,15 +175,11 @@ func (b *batch) channel(id string) (*sb.Channel, error) {
 	return c, nil
 }
 
-// prefetchDuplicates remembers what earlier deliveries of these external
-// ids produced, so that a replay returns it and stores nothing.
-func (b *batch) prefetchDuplicates(keys []sb.ExternalKey) error {
-	if len(keys) == 0 {
+// prefetchDuplicates remembers what the earlier deliveries ms of the
+// batch's external ids produced, so that a replay returns it and stores nothing.
+func (b *batch) prefetchDuplicates(ms []*sb.Message) error {
+	if len(ms) == 0 {
 		return nil
-	}
-	ms, err := b.tx.MessagesByExternalIDs(b.ctx, b.accountID, keys)
-	if err != nil || len(ms) == 0 {
-		return err
 	}
 	ids := make([]string, len(ms))
 	for i, m := range ms {

@@ -149,16 +149,23 @@ func (s *Service) routeGroup(ctx context.Context, group []*arrival) {
 	var results []arrivalResult
 	var b *batch
 	accountID := group[0].accountID
-	err := s.store.Update(ctx, accountID, func(tx sb.Tx) error {
+	start := time.Now()
+	var locked, written time.Time
+	read := batchRead(group)
+	err := s.store.UpdateBatch(ctx, accountID, read, func(tx sb.Tx) error {
+		locked = time.Now()
 		var err error
 		if b, err = s.newBatch(ctx, tx, accountID); err != nil {
 			return err
 		}
-		results, err = b.run(group)
+		results, err = b.run(group, read)
+		written = time.Now()
 		return err
 	})
 	if err == nil {
-		s.metrics.Batch(len(group))
+		b.times.Lock = locked.Sub(start)
+		b.times.Commit = time.Since(written)
+		s.metrics.Batch(len(group), b.times)
 		s.snaps.committed(accountID, b.rows, b.loads, b.snap)
 		if len(b.jobs) > 0 {
 			s.wakeJobs()

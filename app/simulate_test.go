@@ -162,6 +162,10 @@ func (s *readOnlyStore) Update(ctx context.Context, accountID string, fn func(sb
 	return sb.E("readOnlyStore.Update", sb.Internal, "read_only", "this store is read-only")
 }
 
+func (s *readOnlyStore) UpdateBatch(ctx context.Context, accountID string, _ *sb.BatchRead, fn func(sb.Tx) error) error {
+	return s.Update(ctx, accountID, fn)
+}
+
 // Rule R-X6: a dry run changes nothing: it never opens a write
 // transaction, and the account's data and event log are as before. Only
 // admins may run one.

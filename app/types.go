@@ -240,11 +240,20 @@ type Metrics interface {
 	// Routed counts one routing decision by outcome and its latency from
 	// arrival to commit.
 	Routed(outcome string, latency time.Duration)
-	// Batch observes how many arrivals one routing transaction took.
-	Batch(size int)
+	// Batch observes how many arrivals one routing transaction took and
+	// where its time went.
+	Batch(size int, t BatchTimes)
+}
+
+// BatchTimes splits one routing transaction's wall time into its phases,
+// in order: the account's lock (begin and version bump), the roster
+// snapshot (cached or read), the prefetch lookups, routing in memory, the
+// bulk writes, and the commit (notify included).
+type BatchTimes struct {
+	Lock, Snapshot, Prefetch, Route, Write, Commit time.Duration
 }
 
 type noMetrics struct{}
 
 func (noMetrics) Routed(string, time.Duration) {}
-func (noMetrics) Batch(int)                    {}
+func (noMetrics) Batch(int, BatchTimes)        {}

@@ -163,24 +163,42 @@ func (t *tx) Contacts(ctx context.Context, accountID, afterID string, n int) ([]
 // the phones is returned (ContactByPhone picks the oldest).
 func (t *tx) ContactsByKeys(ctx context.Context, accountID string, emails, tokens, phones []string) ([]*sb.Contact, error) {
 	const op, what = "sqlstore.ContactsByKeys", "contacts"
-	emails = nonEmpty(emails, strings.ToLower)
-	tokens, phones = nonEmpty(tokens, same), nonEmpty(phones, same)
-	if len(emails)+len(tokens)+len(phones) == 0 {
-		return []*sb.Contact{}, nil
+	args, err := t.contactsByKeysArgs(accountID, emails, tokens, phones)
+	if err != nil {
+		return nil, t.classify(op, err, what)
 	}
-	args := []any{accountID}
-	for _, keys := range [][]string{emails, tokens, phones} {
-		l, err := t.keyList(keys)
-		if err != nil {
-			return nil, t.classify(op, err, what)
-		}
-		args = append(args, l)
+	if args == nil {
+		return []*sb.Contact{}, nil
 	}
 	cs, err := list(ctx, t, op, what, scanContact, qContactsByKeys.of(t), args...)
 	if err != nil {
 		return nil, err
 	}
-	return uniqueByID(cs, func(c *sb.Contact) string { return c.ID }), nil
+	return uniqueContacts(cs), nil
+}
+
+// contactsByKeysArgs returns qContactsByKeys' arguments, or nil if no key
+// can match.
+func (t *tx) contactsByKeysArgs(accountID string, emails, tokens, phones []string) ([]any, error) {
+	emails = nonEmpty(emails, strings.ToLower)
+	tokens, phones = nonEmpty(tokens, same), nonEmpty(phones, same)
+	if len(emails)+len(tokens)+len(phones) == 0 {
+		return nil, nil
+	}
+	args := []any{accountID}
+	for _, keys := range [][]string{emails, tokens, phones} {
+		l, err := t.keyList(keys)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, l)
+	}
+	return args, nil
+}
+
+// uniqueContacts drops the contacts found by more than one key.
+func uniqueContacts(cs []*sb.Contact) []*sb.Contact {
+	return uniqueByID(cs, func(c *sb.Contact) string { return c.ID })
 }
 
 // same is the identity, for nonEmpty.

@@ -103,6 +103,19 @@ func (t *tx) MessageByExternalID(ctx context.Context, accountID, channelID, exte
 // empty external ids are left out.
 func (t *tx) MessagesByExternalIDs(ctx context.Context, accountID string, keys []sb.ExternalKey) ([]*sb.Message, error) {
 	const op, what = "sqlstore.MessagesByExternalIDs", "messages"
+	args, err := t.messagesByExternalIDsArgs(accountID, keys)
+	if err != nil {
+		return nil, t.classify(op, err, what)
+	}
+	if args == nil {
+		return []*sb.Message{}, nil
+	}
+	return list(ctx, t, op, what, scanMessage, qMessagesByExternalIDs.of(t), args...)
+}
+
+// messagesByExternalIDsArgs returns qMessagesByExternalIDs' arguments, or
+// nil if no key can match.
+func (t *tx) messagesByExternalIDsArgs(accountID string, keys []sb.ExternalKey) ([]any, error) {
 	ks := make([]sb.ExternalKey, 0, len(keys))
 	for _, k := range keys {
 		if k.ExternalID != "" {
@@ -110,13 +123,13 @@ func (t *tx) MessagesByExternalIDs(ctx context.Context, accountID string, keys [
 		}
 	}
 	if len(ks) == 0 {
-		return []*sb.Message{}, nil
+		return nil, nil
 	}
 	pairs, err := t.pairList(len(ks), func(i int) (string, string) { return ks[i].ChannelID, ks[i].ExternalID })
 	if err != nil {
-		return nil, t.classify(op, err, what)
+		return nil, err
 	}
-	return list(ctx, t, op, what, scanMessage, qMessagesByExternalIDs.of(t), append([]any{accountID}, pairs...)...)
+	return append([]any{accountID}, pairs...), nil
 }
 
 func scanMessage(r scanner) (*sb.Message, error) {

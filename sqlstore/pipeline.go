@@ -30,7 +30,7 @@ import (
 const pgRollbackTimeout = 5 * time.Second
 
 // updatePostgres is Update on PostgreSQL.
-func (s *Store) updatePostgres(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
+func (s *Store) updatePostgres(ctx context.Context, accountID string, r *sb.BatchRead, fn func(sb.Tx) error) error {
 	const op = "sqlstore.Update"
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
@@ -44,8 +44,8 @@ func (s *Store) updatePostgres(ctx context.Context, accountID string, fn func(sb
 			t.rollback(ctx)
 		}
 	}()
-	if err := t.begin(ctx, accountID); err != nil {
-		return classify(op, err, "account lock")
+	if err := t.begin(ctx, accountID, r); err != nil {
+		return err
 	}
 	if err := fn(t); err != nil {
 		return err
@@ -73,15 +73,22 @@ func (t *tx) raw(f func(c *pgx.Conn) error) error {
 	})
 }
 
-// begin opens the transaction and takes the account's lock (lockAccount)
-// in one round trip.
-func (t *tx) begin(ctx context.Context, accountID string) error {
-	err := t.raw(func(c *pgx.Conn) error {
+// begin opens the transaction, takes the account's lock (lockAccount) and
+// reads r's lookups (readBatch), in one round trip.
+func (t *tx) begin(ctx context.Context, accountID string, r *sb.BatchRead) error {
+	reads, err := t.batchReads(accountID, r)
+	if err != nil {
+		return err
+	}
+	err = t.raw(func(c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		// READ COMMITTED: see Update.
 		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
 		if accountID != "" {
 			b.Queue(qBumpVersion.sql, accountID)
+		}
+		for _, rd := range reads {
+			b.Queue(rd.q.sql, rd.args...)
 		}
 		br := c.SendBatch(ctx, b)
 		_, err := br.Exec()
@@ -91,13 +98,98 @@ func (t *tx) begin(ctx context.Context, accountID string) error {
 				err = nil
 			}
 		}
-		return errors.Join(err, br.Close())
+		if err != nil {
+			return errors.Join(classify("sqlstore.Update", err, "account lock"), br.Close())
+		}
+		for _, rd := range reads {
+			if err := rd.read(br); err != nil {
+				return errors.Join(err, br.Close())
+			}
+		}
+		return classify("sqlstore.Update", br.Close(), "transaction")
 	})
 	if err != nil || t.version != 0 {
 		return err
 	}
-	// No account row (setup): the advisory lock instead.
-	_, err = t.db.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
+	// No account row (setup): the advisory lock instead, then the lookups
+	// again, under it.
+	if _, err := t.db.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID)); err != nil {
+		return classify("sqlstore.Update", err, "account lock")
+	}
+	return t.readBatch(ctx, accountID, r)
+}
+
+// pipedRead is one lookup sent in a pipeline: its statement, and how its
+// result is read.
+type pipedRead struct {
+	q    *query
+	args []any
+	read func(br pgx.BatchResults) error
+}
+
+// batchReads returns r's lookups as pipelined statements; they fill in r
+// as readBatch does.
+func (t *tx) batchReads(accountID string, r *sb.BatchRead) ([]pipedRead, error) {
+	if r == nil {
+		return nil, nil
+	}
+	r.Delivered, r.Contacts = []*sb.Message{}, []*sb.Contact{}
+	var reads []pipedRead
+	args, err := t.messagesByExternalIDsArgs(accountID, r.Keys)
+	if err != nil {
+		return nil, classify("sqlstore.MessagesByExternalIDs", err, "messages")
+	}
+	if args != nil {
+		reads = append(reads, pipedRead{qMessagesByExternalIDs.of(t), args, func(br pgx.BatchResults) (err error) {
+			r.Delivered, err = pipedList(br, "sqlstore.MessagesByExternalIDs", "messages", scanMessage)
+			return err
+		}})
+	}
+	if args, err = t.contactsByKeysArgs(accountID, r.Emails, r.Tokens, r.Phones); err != nil {
+		return nil, classify("sqlstore.ContactsByKeys", err, "contacts")
+	}
+	if args != nil {
+		reads = append(reads, pipedRead{qContactsByKeys.of(t), args, func(br pgx.BatchResults) error {
+			cs, err := pipedList(br, "sqlstore.ContactsByKeys", "contacts", scanContact)
+			r.Contacts = uniqueContacts(cs)
+			return err
+		}})
+	}
+	return reads, nil
+}
+
+// pipedList reads the next result of a pipeline as list does.
+func pipedList[T any](br pgx.BatchResults, op, what string, scan func(scanner) (*T, error)) ([]*T, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, classify(op, err, what)
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, classify(op, err, what)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(op, err, what)
+	}
+	return out, nil
+}
+
+// readBatch fills in r's lookups (UpdateBatch) one statement after the
+// other.
+func (t *tx) readBatch(ctx context.Context, accountID string, r *sb.BatchRead) error {
+	if r == nil {
+		return nil
+	}
+	var err error
+	if r.Delivered, err = t.MessagesByExternalIDs(ctx, accountID, r.Keys); err != nil {
+		return err
+	}
+	r.Contacts, err = t.ContactsByKeys(ctx, accountID, r.Emails, r.Tokens, r.Phones)
 	return err
 }
 

@@ -69,8 +69,14 @@ func sqliteQuery(name, sql string) *query {
 // method's error even if fn returned nil. Other errors: Unavailable,
 // Internal.
 func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) error) error {
+	return s.UpdateBatch(ctx, accountID, nil, fn)
+}
+
+// UpdateBatch implements switchboard.Store: Update, with r's lookups done
+// before fn runs (none if r is nil).
+func (s *Store) UpdateBatch(ctx context.Context, accountID string, r *sb.BatchRead, fn func(sb.Tx) error) error {
 	if s.dialect == Postgres {
-		return s.updatePostgres(ctx, accountID, fn)
+		return s.updatePostgres(ctx, accountID, r, fn)
 	}
 	const op = "sqlstore.Update"
 	select {
@@ -87,6 +93,9 @@ func (s *Store) Update(ctx context.Context, accountID string, fn func(sb.Tx) err
 	t := &tx{s: s, tx: stx, db: stx}
 	if err := t.lockAccount(ctx, accountID); err != nil {
 		return classify(op, err, "account lock")
+	}
+	if err := t.readBatch(ctx, accountID, r); err != nil {
+		return err
 	}
 	if err := fn(t); err != nil {
 		return err

@@ -20,6 +20,7 @@ var bulkTests = []namedTest{
 	{"Bulk/MessagesAndDecisions", testBulkMessagesDecisions},
 	{"Bulk/DecisionsOfOnePool", testBulkDecisionsOfOnePool},
 	{"Bulk/WriteBatch", testBulkWriteBatch},
+	{"Bulk/UpdateBatchReads", testBulkUpdateBatchReads},
 	{"Bulk/Conflict", testBulkConflict},
 	{"Bulk/OtherAccountsRows", testBulkOtherAccounts},
 	{"Bulk/Loads", testBulkLoads},
@@ -475,6 +476,54 @@ func testBulkDecisionsOfOnePool(t *testing.T, f *fixture) {
 // separate calls would (ids set, rows readable, loads applied, events
 // numbered in order and published after commit); and a batch with a row
 // that fails writes nothing and returns that row's method's error.
+// testBulkUpdateBatchReads: UpdateBatch fills in its lookups before fn
+// runs, as MessagesByExternalIDs and ContactsByKeys would, within the
+// account: each contact once however many keys find it, nothing of
+// another account, nothing for empty or missing keys; and it does so for
+// an account without a row too (the lock is then the advisory one).
+func testBulkUpdateBatchReads(t *testing.T, f *fixture) {
+	wa, wb := f.world("a"), f.world("b")
+	a, ctx := wa.account.ID, f.ctx
+	var delivered *sb.Message
+	for _, w := range []*world{wa, wb} {
+		m := &sb.Message{AccountID: w.account.ID, ConversationID: w.conv.ID, ChannelID: w.channel.ID,
+			Direction: sb.DirectionIn, ContactID: w.contact.ID, Body: "hi", ExternalID: "ub-1", CreatedAt: at(1)}
+		f.update(w.account.ID, func(tx sb.Tx) error { return tx.CreateMessages(ctx, []*sb.Message{m}) })
+		if w == wa {
+			delivered = m
+		}
+	}
+	r := &sb.BatchRead{
+		Keys: []sb.ExternalKey{{ChannelID: wa.channel.ID, ExternalID: "ub-1"}, {ChannelID: wa.channel.ID, ExternalID: "missing"},
+			{ChannelID: wa.channel.ID, ExternalID: ""}, {ChannelID: wb.channel.ID, ExternalID: "ub-1"}},
+		Emails: []string{strings.ToUpper(wa.contact.Email), "", "nobody@example.com", wb.contact.Email},
+		Tokens: []string{wa.contact.VisitorToken, "", wb.contact.VisitorToken},
+		Phones: []string{wa.contact.Phone, "", wb.contact.Phone},
+	}
+	ran := false
+	err := f.s.UpdateBatch(ctx, a, r, func(tx sb.Tx) error {
+		ran = true
+		diff(t, "Delivered", []*sb.Message{storedMessage(delivered)}, r.Delivered)
+		diff(t, "Contacts", []*sb.Contact{storedContact(wa.contact)}, r.Contacts)
+		return nil
+	})
+	if err != nil || !ran {
+		t.Fatalf("UpdateBatch: %v (fn ran: %v)", err, ran)
+	}
+
+	// Only empty keys, and an account without a row: empty results.
+	for _, acc := range []string{a, "no-such-account"} {
+		r := &sb.BatchRead{Keys: []sb.ExternalKey{{ChannelID: wa.channel.ID}}, Emails: []string{""}, Tokens: []string{""}, Phones: []string{""}}
+		if acc != a {
+			r = &sb.BatchRead{Keys: []sb.ExternalKey{{ChannelID: wa.channel.ID, ExternalID: "ub-1"}}, Emails: []string{wa.contact.Email}}
+		}
+		err := f.s.UpdateBatch(ctx, acc, r, func(tx sb.Tx) error { return nil })
+		if err != nil || r.Delivered == nil || len(r.Delivered) != 0 || r.Contacts == nil || len(r.Contacts) != 0 {
+			t.Errorf("UpdateBatch(%q) with nothing to find: %v, delivered %v, contacts %v; want empty, non-nil results", acc, err, r.Delivered, r.Contacts)
+		}
+	}
+}
+
 func testBulkWriteBatch(t *testing.T, f *fixture) {
 	wa := f.world("a")
 	a, ctx := wa.account.ID, f.ctx

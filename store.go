@@ -252,6 +252,12 @@ type Tx interface {
 	// order, stopping at the first error, which it returns as that method
 	// would. PostgreSQL receives all of it in one round trip.
 	WriteBatch(ctx context.Context, b *BatchWrite) error
+	// CommitBatch is WriteBatch as the transaction's last work: the store
+	// may hold the writes back and send them with the commit (PostgreSQL:
+	// one round trip for both). Their failure is then Update's error, and
+	// the ids they assign are set once Update returns. A statement after
+	// it sends them first.
+	CommitBatch(ctx context.Context, b *BatchWrite) error
 
 	// AppendEvent stores e, sets its ID, and queues it for publication
 	// after commit.

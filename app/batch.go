@@ -233,8 +233,8 @@ func (b *batch) findContactBy(ic InboundContact) (*sb.Contact, string) {
 }
 
 // flush writes what the batch produced, one bulk statement per kind;
-// without tickets, the new rows go in one WriteBatch (one round trip on
-// PostgreSQL).
+// without tickets, the new rows go last, in one CommitBatch (on
+// PostgreSQL in the commit's round trip).
 func (b *batch) flush() error {
 	ctx, tx := b.ctx, b.tx
 	loads := make([]sb.LoadDelta, 0, len(b.loadOrder))
@@ -247,12 +247,11 @@ func (b *batch) flush() error {
 		if err := b.flushUpdates(); err != nil {
 			return err
 		}
-		err := tx.WriteBatch(ctx, &sb.BatchWrite{AccountID: b.accountID, Contacts: b.newContacts,
-			Conversations: b.newConvs, Messages: b.messages, Decisions: b.decisions, Loads: loads, Events: b.events})
-		if err != nil {
+		if err := b.flushJobs(); err != nil {
 			return err
 		}
-		return b.flushJobs()
+		return tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: b.accountID, Contacts: b.newContacts,
+			Conversations: b.newConvs, Messages: b.messages, Decisions: b.decisions, Loads: loads, Events: b.events})
 	}
 	if err := tx.CreateContacts(ctx, b.newContacts); err != nil {
 		return err

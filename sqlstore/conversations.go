@@ -273,7 +273,7 @@ func (t *tx) Conversations(ctx context.Context, f sb.ConversationFilter) ([]*sb.
 	}
 	b.WriteString(qConversationsOrder + w.arg(limit(f.Limit, conversationsDefaultLimit, conversationsMaxLimit)))
 
-	rows, err := t.db.QueryContext(ctx, b.String(), w.args...)
+	rows, err := t.querySQL(ctx, b.String(), w.args...)
 	if err != nil {
 		return nil, t.classify(op, err, what)
 	}

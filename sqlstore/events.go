@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -294,13 +293,11 @@ func (b *bus) close() {
 	clear(b.subs)
 }
 
-// PostgreSQL notifications.
-const (
-	notifyChannel = "switchboard_events"
-	// maxNotifyPayload keeps each notification below PostgreSQL's 8,000
-	// byte payload limit with room to spare.
-	maxNotifyPayload = 7000
-)
+// notifyChannel is where PostgreSQL notifies appended events: the
+// events table's trigger (migration 00011) sends one reference per
+// account and statement, and PostgreSQL delivers it to every listening
+// process when, and only if, the transaction commits, in commit order.
+const notifyChannel = "switchboard_events"
 
 // wireEvent is an entry of a notification: a reference to the events of
 // one account with ids from ID to Last, which the listener loads from the
@@ -329,58 +326,4 @@ func (w *wireEvent) event() sb.Event {
 	return sb.Event{ID: w.ID, AccountID: w.AccountID, Type: w.Type, InboxID: w.InboxID,
 		ConversationID: w.ConversationID, UserID: w.UserID, Data: fromRawText(w.Data),
 		CreatedAt: fromMicros(w.CreatedAt)}
-}
-
-// notifyPayloads encodes a transaction's events (in id order) as
-// references, one per run of events of one account, in JSON arrays each
-// shorter than maxNotifyPayload bytes. Within a run no other
-// transaction's event of that account can have an id in between: an
-// account's events are only appended under its lock.
-func notifyPayloads(events []sb.Event) ([]string, error) {
-	var refs []wireEvent
-	for i := range events {
-		e := &events[i]
-		if n := len(refs); n > 0 && refs[n-1].AccountID == e.AccountID && refs[n-1].Last < e.ID {
-			refs[n-1].Last = e.ID
-			continue
-		}
-		refs = append(refs, wireEvent{ID: e.ID, AccountID: e.AccountID, Ref: true, Last: e.ID})
-	}
-	var out []string
-	var buf []byte
-	for i := range refs {
-		b, err := json.Marshal(&refs[i])
-		if err != nil {
-			return nil, err
-		}
-		if len(buf) > 0 && len(buf)+1+len(b)+1 >= maxNotifyPayload {
-			out = append(out, string(append(buf, ']')))
-			buf = buf[:0:0]
-		}
-		if len(buf) == 0 {
-			buf = append(buf, '[')
-		} else {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, b...)
-	}
-	if len(buf) > 0 {
-		out = append(out, string(append(buf, ']')))
-	}
-	return out, nil
-}
-
-// notify sends the transaction's events with pg_notify, just before
-// commit: PostgreSQL delivers them only if the transaction commits, in
-// commit order, to every listening process.
-func (s *Store) notify(ctx context.Context, stx *sql.Tx, events []sb.Event) error {
-	const op = "sqlstore.notify"
-	payloads, err := notifyPayloads(events)
-	if err != nil {
-		return classify(op, err, "event")
-	}
-	if _, err := stx.ExecContext(ctx, qNotify.sql, payloads); err != nil {
-		return classify(op, err, "event")
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,13 +20,18 @@ const (
 // listener receives the events notified by every process sharing the
 // PostgreSQL database, this one included, on a dedicated connection, and
 // dispatches them to this process's subscribers. It is the only way events
-// reach subscribers on PostgreSQL, so none is delivered twice.
+// reach subscribers on PostgreSQL. Notifications arrive in commit order,
+// and an account's event ids grow in commit order, so an event whose id
+// is not above the account's last one dispatched was notified twice (by
+// the trigger and by a process of a version before it, during an upgrade)
+// and is dropped.
 type listener struct {
 	s      *Store
 	cfg    *pgx.ConnConfig
 	dsn    string // for messages, redacted
 	cancel context.CancelFunc
 	done   chan struct{}
+	last   map[string]int64 // account → the last event id dispatched
 }
 
 // startListener connects and LISTENs before returning, so that events
@@ -144,7 +150,25 @@ func (l *listener) handle(ctx context.Context, payload string) {
 		}
 		events = append(events, loaded...)
 	}
-	l.s.bus.dispatch(events)
+	l.s.bus.dispatch(l.once(events))
+}
+
+// once drops the events already dispatched (see listener); gap markers
+// always pass.
+func (l *listener) once(events []sb.Event) []sb.Event {
+	if l.last == nil {
+		l.last = map[string]int64{}
+	}
+	return slices.DeleteFunc(events, func(e sb.Event) bool {
+		if e.Type == sb.EventGap {
+			return false
+		}
+		if e.ID <= l.last[e.AccountID] {
+			return true
+		}
+		l.last[e.AccountID] = e.ID
+		return false
+	})
 }
 
 // closeConn closes a listener connection, waiting at most a second.

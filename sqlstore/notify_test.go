@@ -2,76 +2,12 @@ package sqlstore
 
 import (
 	"database/sql"
-	"encoding/json"
 	"log/slog"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
 
 	sb "github.com/switchboard-dev/switchboard"
 )
-
-// TestNotifyPayloads: a transaction's events travel as references, one
-// per run of one account's events (first and last id), in notifications
-// shorter than 7,000 bytes, in order, whatever the events' size.
-func TestNotifyPayloads(t *testing.T) {
-	var events []sb.Event
-	for i := range 200 {
-		account := "acct"
-		if i >= 150 { // a second account's run, as setup may write
-			account = "other"
-		}
-		data := `"` + strings.Repeat("x", i*50) + `"`
-		events = append(events, sb.Event{ID: int64(i + 1), AccountID: account, Type: "t", Data: json.RawMessage(data)})
-	}
-	payloads, err := notifyPayloads(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []wireEvent
-	for _, p := range payloads {
-		if len(p) >= maxNotifyPayload {
-			t.Errorf("payload of %d bytes, want < %d", len(p), maxNotifyPayload)
-		}
-		var ws []wireEvent
-		if err := json.Unmarshal([]byte(p), &ws); err != nil {
-			t.Fatalf("payload is not a JSON array of references: %v", err)
-		}
-		got = append(got, ws...)
-	}
-	want := []wireEvent{{ID: 1, Last: 150, AccountID: "acct", Ref: true}, {ID: 151, Last: 200, AccountID: "other", Ref: true}}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("references %+v, want %+v", got, want)
-	}
-	// Many runs (accounts alternating) split into several notifications.
-	var mixed []sb.Event
-	for i := range 500 {
-		mixed = append(mixed, sb.Event{ID: int64(i + 1), AccountID: "account-" + strconv.Itoa(i%2)})
-	}
-	payloads, err = notifyPayloads(mixed)
-	if err != nil || len(payloads) < 2 {
-		t.Fatalf("500 runs: %d payloads (%v), want several", len(payloads), err)
-	}
-	next := int64(1)
-	for _, p := range payloads {
-		var ws []wireEvent
-		if err := json.Unmarshal([]byte(p), &ws); err != nil || len(p) >= maxNotifyPayload {
-			t.Fatalf("payload of %d bytes: %v", len(p), err)
-		}
-		for _, w := range ws {
-			if w.ID != next || w.Last != next || w.AccountID != mixed[next-1].AccountID {
-				t.Fatalf("reference %+v, want event %d alone", w, next)
-			}
-			next++
-		}
-	}
-	if next != 501 {
-		t.Fatalf("references to %d events, want 500", next-1)
-	}
-	if none, err := notifyPayloads(nil); err != nil || len(none) != 0 {
-		t.Fatalf("no events: %d payloads (%v), want none", len(none), err)
-	}
-}
 
 // TestAccountLockKey: the key is stable, and the empty account (setup)
 // has one of its own.
@@ -140,5 +76,35 @@ func TestListenerTellsSubscribersToReplay(t *testing.T) {
 		}
 	default:
 		t.Fatal("nothing delivered: the subscriber would miss events 40 to 42")
+	}
+}
+
+// TestListenerDeliversEachEventOnce: during an upgrade, a process of an
+// earlier version notifies its events itself and the trigger notifies
+// them again; subscribers get each once, in order, and gap markers still.
+func TestListenerDeliversEachEventOnce(t *testing.T) {
+	s := &Store{bus: newBus(slog.New(slog.DiscardHandler)), logger: slog.New(slog.DiscardHandler)}
+	l := &listener{s: s}
+	sub := s.bus.subscribe(t.Context(), "acct")
+	for _, p := range []string{
+		`[{"id":7,"account_id":"acct","type":"a"},{"id":8,"account_id":"acct","type":"b"}]`,
+		`[{"id":7,"account_id":"acct","type":"a"},{"id":8,"account_id":"acct","type":"b"},{"id":9,"account_id":"acct","type":"c"}]`,
+		`[{"id":8,"account_id":"acct","type":"b"}]`,
+	} {
+		l.handle(t.Context(), p)
+	}
+	l.s.bus.dispatch(l.once([]sb.Event{{ID: 5, AccountID: "acct", Type: sb.EventGap}}))
+	var got []int64
+	for len(got) < 5 {
+		select {
+		case e := <-sub:
+			got = append(got, e.ID)
+			continue
+		default:
+		}
+		break
+	}
+	if want := []int64{7, 8, 9, 5}; !slices.Equal(got, want) {
+		t.Fatalf("delivered ids %v, want %v (each event once, then the gap marker)", got, want)
 	}
 }

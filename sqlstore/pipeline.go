@@ -54,11 +54,7 @@ func (s *Store) updatePostgres(ctx context.Context, accountID string, r *sb.Batc
 		return t.failed
 	}
 	t.done = true
-	payloads, err := notifyPayloads(t.events)
-	if err != nil {
-		return classify(op, err, "event")
-	}
-	open, err = t.commit(ctx, payloads)
+	open, err = t.commit(ctx)
 	return classify(op, err, "transaction")
 }
 
@@ -193,21 +189,25 @@ func (t *tx) readBatch(ctx context.Context, accountID string, r *sb.BatchRead) e
 	return err
 }
 
-// commit sends the events' notifications (PostgreSQL delivers them only
-// if the transaction commits, in commit order, to every listening
-// process) and COMMIT in one round trip. open reports whether a
-// transaction may still be open on the connection (a notification
-// failed, so COMMIT never ran).
-func (t *tx) commit(ctx context.Context, payloads []string) (open bool, err error) {
+// commit sends COMMIT, after the writes CommitBatch held back, in one
+// round trip. open reports whether a transaction may still be open on the
+// connection (a write failed, so COMMIT never ran). The events' triggers
+// have queued their notifications (migration 00011): PostgreSQL delivers
+// them only if the transaction commits, in commit order, to every
+// listening process.
+func (t *tx) commit(ctx context.Context) (open bool, err error) {
+	p := t.pending
+	t.pending = nil
+	if p == nil {
+		p = &pipeline{b: &pgx.Batch{}}
+	}
+	p.b.Queue("COMMIT")
 	err = t.raw(func(c *pgx.Conn) error {
-		b := &pgx.Batch{}
-		if len(payloads) > 0 {
-			b.Queue(qNotify.sql, payloads)
-		}
-		b.Queue("COMMIT")
-		err := c.SendBatch(ctx, b).Close()
+		br := c.SendBatch(ctx, p.b)
+		failed := p.read(br)
+		err := br.Close()
 		open = c.PgConn().TxStatus() != 'I'
-		return err
+		return firstErr(failed, err)
 	})
 	return open, err
 }
@@ -287,55 +287,107 @@ func (t *tx) runAll(ctx context.Context, ws []*write) error {
 		}
 		return nil
 	}
-	type sent struct {
-		w     *write
-		count int // statements queued for w
+	if err := t.sendPending(ctx); err != nil {
+		return err
 	}
-	b := &pgx.Batch{}
-	var plan []sent
+	p := &pipeline{b: &pgx.Batch{}}
+	if err := t.queue(p, ws); err != nil {
+		return err
+	}
+	return t.send(ctx, p)
+}
+
+// pipeline is a pgx batch of writes, and what to read back.
+type pipeline struct {
+	b    *pgx.Batch
+	sent []sent
+}
+
+type sent struct {
+	w     *write // nil: a setting (set)
+	count int    // statements queued for w
+}
+
+// set queues a SET LOCAL statement.
+func (p *pipeline) set(sql string) {
+	p.b.Queue(sql)
+	p.sent = append(p.sent, sent{count: 1})
+}
+
+// queue adds ws's statements to p.
+func (t *tx) queue(p *pipeline, ws []*write) error {
 	for _, w := range ws {
 		if w.n == 0 {
 			continue
 		}
-		before := b.Len()
+		before := p.b.Len()
 		err := t.eachChunk(w.m, w.n, t.chunkRows(w.m), w.row, func(q *query, args []any) error {
-			b.Queue(q.sql, slices.Clone(args)...)
+			p.b.Queue(q.sql, slices.Clone(args)...)
 			return nil
 		})
 		if err != nil {
 			return w.fail(err)
 		}
-		plan = append(plan, sent{w, b.Len() - before})
+		p.sent = append(p.sent, sent{w, p.b.Len() - before})
 	}
-	if len(plan) == 0 {
+	return nil
+}
+
+// read reads the writes' results from br, in order, and returns the first
+// failed write's error.
+func (p *pipeline) read(br pgx.BatchResults) error {
+	for _, s := range p.sent {
+		if s.w == nil {
+			if _, err := br.Exec(); err != nil {
+				return classify("sqlstore.pipeline", err, "setting")
+			}
+			continue
+		}
+		var changed int64
+		var ids []int64
+		var err error
+		for range s.count {
+			if err = readResult(br, s.w.returning, &changed, &ids); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			return s.w.fail(err)
+		}
+		if s.w.done != nil {
+			if err := s.w.done(changed, ids); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// send runs p in one round trip.
+func (t *tx) send(ctx context.Context, p *pipeline) error {
+	if p.b.Len() == 0 {
 		return nil
 	}
 	var failed error
 	err := t.raw(func(c *pgx.Conn) error {
-		br := c.SendBatch(ctx, b)
+		br := c.SendBatch(ctx, p.b)
 		defer br.Close()
-		for _, p := range plan {
-			var changed int64
-			var ids []int64
-			var err error
-			for range p.count {
-				if err = readResult(br, p.w.returning, &changed, &ids); err != nil {
-					break
-				}
-			}
-			if err == nil && p.w.done != nil {
-				err = p.w.done(changed, ids)
-			} else if err != nil {
-				err = p.w.fail(err)
-			}
-			if err != nil {
-				failed = err
-				return nil
-			}
-		}
+		failed = p.read(br)
 		return nil
 	})
 	return firstErr(failed, t.classify("sqlstore.WriteBatch", err, "row"))
+}
+
+// sendPending sends the writes CommitBatch held back, if any: a statement
+// after CommitBatch must see them (CommitBatch should be the last, but
+// order is kept even if it is not).
+func (t *tx) sendPending(ctx context.Context) error {
+	p := t.pending
+	if p == nil {
+		return nil
+	}
+	t.pending = nil
+	return t.send(ctx, p)
 }
 
 // readResult reads the next result of a batch: the rows changed, or the
@@ -372,7 +424,62 @@ func scanIDs(rows interface {
 
 // WriteBatch implements switchboard.Tx.
 func (t *tx) WriteBatch(ctx context.Context, b *sb.BatchWrite) error {
-	const op = "sqlstore.WriteBatch"
+	ws, err := t.batchWrites("sqlstore.WriteBatch", b)
+	if err != nil {
+		return err
+	}
+	return t.runAll(ctx, ws)
+}
+
+// CommitBatch implements switchboard.Tx: in a PostgreSQL Update the
+// writes wait for COMMIT and go with it, in one round trip (commit);
+// elsewhere it is WriteBatch.
+func (t *tx) CommitBatch(ctx context.Context, b *sb.BatchWrite) error {
+	const op = "sqlstore.CommitBatch"
+	ws, err := t.batchWrites(op, b)
+	if err != nil || t.conn == nil {
+		return firstErr(err, t.runAll(ctx, ws))
+	}
+	if err := t.sendPending(ctx); err != nil {
+		return err
+	}
+	// ws: contacts, conversations, messages, decisions, loads, events.
+	contacts, events, rest := ws[0], ws[5], ws[1:5]
+	p := &pipeline{b: &pgx.Batch{}}
+	for _, set := range genericPlans {
+		p.set(set)
+	}
+	if err := t.queue(p, []*write{contacts, events}); err != nil {
+		return err
+	}
+	for _, set := range customPlans {
+		p.set(set)
+	}
+	if err := t.queue(p, rest); err != nil {
+		return err
+	}
+	t.pending = p
+	return nil
+}
+
+// genericPlans and customPlans frame the rows whose only foreign key is
+// their account (contacts and events, four per arrival). PostgreSQL checks
+// each such key with a query of its own, which the connections'
+// force_custom_plan (see postgres.go) would plan again for every row: a
+// twentieth of the serialised routing backend's time. Its one plan is an
+// index scan of the accounts' primary key, their only index, whatever the
+// statistics; ruling out sequential scans makes the generic plan that one
+// even on a fresh database. The other rows' keys (a conversation's
+// contact, a message's conversation) keep custom plans: several indexes
+// of the referenced table begin with the account, and before the first
+// ANALYZE a generic plan can pick the wrong one (measured: it did).
+var (
+	genericPlans = []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"}
+	customPlans  = []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL enable_seqscan TO DEFAULT"}
+)
+
+// batchWrites returns b's writes, in the order they run.
+func (t *tx) batchWrites(op string, b *sb.BatchWrite) ([]*write, error) {
 	ws := make([]*write, 0, 6)
 	for _, mk := range []func() (*write, error){
 		func() (*write, error) { return t.contactsWrite(op, b.Contacts) },
@@ -384,9 +491,9 @@ func (t *tx) WriteBatch(ctx context.Context, b *sb.BatchWrite) error {
 	} {
 		w, err := mk()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ws = append(ws, w)
 	}
-	return t.runAll(ctx, ws)
+	return ws, nil
 }

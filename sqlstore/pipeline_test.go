@@ -2,8 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/internal/pgtest"
@@ -76,6 +80,13 @@ func TestPostgresFailedUpdatesLeaveNothing(t *testing.T) {
 				return nil
 			})
 		}},
+		{"a batch write held for the commit fails there", func(email string) error {
+			return s.Update(ctx, account, func(tx sb.Tx) error {
+				return tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: account,
+					Contacts: []*sb.Contact{{AccountID: account, Email: email}},
+					Messages: []*sb.Message{{AccountID: account, ConversationID: "missing", ChannelID: "c"}}})
+			})
+		}},
 		{"a batch write fails halfway", func(email string) error {
 			return s.Update(ctx, account, func(tx sb.Tx) error {
 				return tx.WriteBatch(ctx, &sb.BatchWrite{AccountID: account,
@@ -109,5 +120,157 @@ func TestPostgresFailedUpdatesLeaveNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestPostgresEventsNotifyReferences: the events table's trigger notifies
+// each statement's events as one reference per account (first and last
+// id), delivered only if the transaction commits: two AppendEvents, a
+// CommitBatch sent with the commit, one statement with two accounts'
+// events, and a rolled back Update that notifies nothing.
+func TestPostgresEventsNotifyReferences(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s := open(t, dsn)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN switchboard_events"); err != nil {
+		t.Fatal(err)
+	}
+	type ref struct {
+		ID        int64  `json:"id"`
+		Last      int64  `json:"last"`
+		AccountID string `json:"account_id"`
+		Ref       bool   `json:"ref"`
+	}
+	next := func() (ref, bool) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		n, err := conn.WaitForNotification(wctx)
+		if err != nil {
+			return ref{}, false
+		}
+		var refs []ref
+		if err := json.Unmarshal([]byte(n.Payload), &refs); err != nil || len(refs) != 1 {
+			t.Fatalf("notification %q: want a JSON array of one reference (%v)", n.Payload, err)
+		}
+		return refs[0], true
+	}
+	accounts := make([]string, 2)
+	if err := s.Update(ctx, "", func(tx sb.Tx) error {
+		for i := range accounts {
+			a := &sb.Account{Name: "a"}
+			if err := tx.CreateAccount(ctx, a); err != nil {
+				return err
+			}
+			accounts[i] = a.ID
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := accounts[0]
+	events := func(account string, n int) []*sb.Event {
+		es := make([]*sb.Event, n)
+		for i := range es {
+			es[i] = &sb.Event{AccountID: account, Type: "t"}
+		}
+		return es
+	}
+	var first, second, batch []*sb.Event
+	if err := s.Update(ctx, a, func(tx sb.Tx) error {
+		first, second = events(a, 3), events(a, 1)
+		if err := tx.AppendEvents(ctx, first); err != nil {
+			return err
+		}
+		return tx.AppendEvents(ctx, second)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, a, func(tx sb.Tx) error {
+		batch = events(a, 5)
+		return tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: a, Events: batch})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, a, func(tx sb.Tx) error {
+		if err := tx.AppendEvents(ctx, events(a, 2)); err != nil {
+			return err
+		}
+		return errors.New("rolled back")
+	}); err == nil {
+		t.Fatal("the Update that should roll back succeeded")
+	}
+	both := append(events(a, 2), events(accounts[1], 2)...)
+	if err := s.Update(ctx, a, func(tx sb.Tx) error { return tx.AppendEvents(ctx, both) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []ref{
+		{first[0].ID, first[2].ID, a, true},
+		{second[0].ID, second[0].ID, a, true},
+		{batch[0].ID, batch[4].ID, a, true},
+		{both[0].ID, both[1].ID, a, true},
+		{both[2].ID, both[3].ID, accounts[1], true},
+	}
+	var got []ref
+	for range want {
+		r, ok := next()
+		if !ok {
+			break
+		}
+		got = append(got, r)
+	}
+	// The two accounts' references of one statement come in no set order.
+	if n := len(got); n == len(want) && got[n-1].AccountID == a {
+		got[n-2], got[n-1] = got[n-1], got[n-2]
+	}
+	if len(got) != len(want) {
+		t.Fatalf("notifications %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] || want[i].ID == 0 {
+			t.Fatalf("notification %d: %+v, want %+v (all: %+v)", i, got[i], want[i], got)
+		}
+	}
+	if r, ok := next(); ok {
+		t.Fatalf("an extra notification: %+v (the rolled back Update's?)", r)
+	}
+}
+
+// TestPostgresCommitBatchSettingsEnd: CommitBatch plans its account-keyed
+// rows generically (genericPlans), and what follows it in the
+// transaction, if anything does, runs with the connection's settings
+// again.
+func TestPostgresCommitBatchSettingsEnd(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := t.Context()
+	var account string
+	if err := s.Update(ctx, "", func(tx sb.Tx) error {
+		a := &sb.Account{Name: "a"}
+		err := tx.CreateAccount(ctx, a)
+		account = a.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, account, func(tx sb.Tx) error {
+		err := tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: account,
+			Contacts: []*sb.Contact{{AccountID: account, Email: "c@x.test"}},
+			Events:   []*sb.Event{{AccountID: account, Type: "t"}}})
+		if err != nil {
+			return err
+		}
+		for name, want := range map[string]string{"plan_cache_mode": "force_custom_plan", "enable_seqscan": "on"} {
+			if got, err := sqlstore.Setting(ctx, tx, name); err != nil || got != want {
+				t.Errorf("%s after CommitBatch: %q (%v), want %q", name, got, err, want)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

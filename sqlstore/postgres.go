@@ -30,12 +30,6 @@ var (
 	// ends (R-X7): other transactions of the same account, on any process,
 	// wait here.
 	qAccountLock = pgQuery("account_lock", `SELECT pg_advisory_xact_lock($1)`)
-	// qNotify publishes a transaction's events, a notification per
-	// payload (a chunk of events), in order, in one round trip; PostgreSQL
-	// delivers them to every listener when, and only if, the transaction
-	// commits.
-	qNotify = pgQuery("notify_events",
-		`SELECT pg_notify('`+notifyChannel+`', p) FROM unnest($1::text[]) AS p`)
 )
 
 // accountLockKey is the advisory lock key of an account: a 64-bit FNV-1a

@@ -217,7 +217,7 @@ func (t *tx) Tickets(ctx context.Context, f sb.TicketFilter) ([]*sb.Ticket, erro
 		b.WriteString(" AND (created_at, id) < (" + w.arg(micros(f.AfterCreated)) + ", " + w.arg(f.AfterID) + ")")
 	}
 	b.WriteString(qTicketsOrder + w.arg(limit(f.Limit, ticketsDefaultLimit, ticketsMaxLimit)))
-	rows, err := t.db.QueryContext(ctx, b.String(), w.args...)
+	rows, err := t.querySQL(ctx, b.String(), w.args...)
 	if err != nil {
 		return nil, t.classify(op, err, what)
 	}

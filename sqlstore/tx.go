@@ -153,6 +153,9 @@ type tx struct {
 	done     bool       // fn returned: no more AppendEvent
 	failed   error      // the first statement that failed in the database
 	events   []sb.Event // appended in this transaction, in order
+	// pending are the writes CommitBatch holds back to send with COMMIT
+	// (PostgreSQL Update); any other statement sends them first.
+	pending *pipeline
 	// unprepared are the multi-row statements (SQLite) this transaction
 	// ran unprepared; Update prepares them after commit.
 	unprepared []*query
@@ -220,6 +223,9 @@ func (t *tx) stmt(ctx context.Context, q *query) *sql.Stmt {
 }
 
 func (t *tx) exec(ctx context.Context, q *query, args ...any) (sql.Result, error) {
+	if err := t.sendPending(ctx); err != nil {
+		return nil, err
+	}
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -227,13 +233,27 @@ func (t *tx) exec(ctx context.Context, q *query, args ...any) (sql.Result, error
 }
 
 func (t *tx) query(ctx context.Context, q *query, args ...any) (*sql.Rows, error) {
+	if err := t.sendPending(ctx); err != nil {
+		return nil, err
+	}
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.db.QueryContext(ctx, q.sql, args...)
 }
 
+// querySQL runs a statement built for the call (a view's filters).
+func (t *tx) querySQL(ctx context.Context, sqlText string, args ...any) (*sql.Rows, error) {
+	if err := t.sendPending(ctx); err != nil {
+		return nil, err
+	}
+	return t.db.QueryContext(ctx, sqlText, args...)
+}
+
 func (t *tx) queryRow(ctx context.Context, q *query, args ...any) *sql.Row {
+	// A failure here has aborted the transaction and dooms it: the
+	// statement below then fails too.
+	_ = t.sendPending(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

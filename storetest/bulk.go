@@ -21,6 +21,7 @@ var bulkTests = []namedTest{
 	{"Bulk/DecisionsOfOnePool", testBulkDecisionsOfOnePool},
 	{"Bulk/WriteBatch", testBulkWriteBatch},
 	{"Bulk/UpdateBatchReads", testBulkUpdateBatchReads},
+	{"Bulk/CommitBatch", testBulkCommitBatch},
 	{"Bulk/Conflict", testBulkConflict},
 	{"Bulk/OtherAccountsRows", testBulkOtherAccounts},
 	{"Bulk/Loads", testBulkLoads},
@@ -522,6 +523,82 @@ func testBulkUpdateBatchReads(t *testing.T, f *fixture) {
 			t.Errorf("UpdateBatch(%q) with nothing to find: %v, delivered %v, contacts %v; want empty, non-nil results", acc, err, r.Delivered, r.Contacts)
 		}
 	}
+}
+
+// testBulkCommitBatch: CommitBatch writes like WriteBatch by the time
+// Update returns (ids set, rows stored, events published); a statement
+// after it sees its rows; and its failure is Update's, leaving nothing.
+func testBulkCommitBatch(t *testing.T, f *fixture) {
+	wa := f.world("a")
+	a, ctx := wa.account.ID, f.ctx
+	sub := f.s.Subscribe(ctx, a)
+	batch := func(i int) *sb.BatchWrite {
+		ct := &sb.Contact{AccountID: a, Email: "commit-" + itoa(i) + "@example.com", CreatedAt: at(i)}
+		m := &sb.Message{AccountID: a, ConversationID: wa.conv.ID, ChannelID: wa.channel.ID, Direction: sb.DirectionIn,
+			ContactID: wa.contact.ID, Body: "hi", ExternalID: "commit-" + itoa(i), CreatedAt: at(i)}
+		return &sb.BatchWrite{AccountID: a, Contacts: []*sb.Contact{ct}, Messages: []*sb.Message{m},
+			Loads:  []sb.LoadDelta{{UserID: wa.user.ID, Delta: 1}},
+			Events: []*sb.Event{{AccountID: a, Type: "commit " + itoa(i), CreatedAt: at(i)}}}
+	}
+	b0, b1 := batch(0), batch(1)
+	f.update(a, func(tx sb.Tx) error {
+		if err := tx.CommitBatch(ctx, b0); err != nil {
+			return err
+		}
+		got, err := tx.ContactsByKeys(ctx, a, []string{b0.Contacts[0].Email}, nil, nil)
+		if err != nil || len(got) != 1 {
+			t.Errorf("a lookup after CommitBatch: %d contacts (%v), want its contact", len(got), err)
+		}
+		return err
+	})
+	f.update(a, func(tx sb.Tx) error { return tx.CommitBatch(ctx, b1) })
+	for _, b := range []*sb.BatchWrite{b0, b1} {
+		if b.Contacts[0].ID == "" || b.Messages[0].ID == "" || b.Events[0].ID == 0 {
+			t.Fatalf("after Update: contact %q, message %q, event %d; want ids", b.Contacts[0].ID, b.Messages[0].ID, b.Events[0].ID)
+		}
+	}
+	f.view(func(tx sb.Tx) error {
+		u, err := tx.User(ctx, a, wa.user.ID)
+		must(t, "User", err)
+		if u.OpenChats != wa.user.OpenChats+2 {
+			t.Errorf("load after two CommitBatch: %d, want %d", u.OpenChats, wa.user.OpenChats+2)
+		}
+		ms, err := tx.MessagesByExternalIDs(ctx, a, []sb.ExternalKey{{ChannelID: wa.channel.ID, ExternalID: "commit-0"}, {ChannelID: wa.channel.ID, ExternalID: "commit-1"}})
+		must(t, "MessagesByExternalIDs", err)
+		diff(t, "messages of CommitBatch", []*sb.Message{storedMessage(b0.Messages[0]), storedMessage(b1.Messages[0])}, sortByID(ms, messageID))
+		return nil
+	})
+	for _, b := range []*sb.BatchWrite{b0, b1} {
+		select {
+		case e := <-sub:
+			for e.ID <= wa.event.ID { // the world's own
+				e = <-sub
+			}
+			if e.ID != b.Events[0].ID || e.Type != b.Events[0].Type {
+				t.Fatalf("published %d %q, want %d %q", e.ID, e.Type, b.Events[0].ID, b.Events[0].Type)
+			}
+		case <-time.After(eventTimeout):
+			t.Fatalf("event %q of CommitBatch not published", b.Events[0].Type)
+		}
+	}
+
+	// A taken external id: Update fails with Conflict; nothing is written.
+	bad := batch(0)
+	bad.Contacts[0].Email = "never@example.com"
+	err := f.s.Update(ctx, a, func(tx sb.Tx) error { return tx.CommitBatch(ctx, bad) })
+	if !sb.IsKind(err, sb.Conflict) {
+		t.Fatalf("CommitBatch with a taken external id: Update returned %v, want Conflict", err)
+	}
+	f.view(func(tx sb.Tx) error {
+		got, err := tx.ContactsByKeys(ctx, a, []string{"never@example.com"}, nil, nil)
+		must(t, "ContactsByKeys", err)
+		u, err := tx.User(ctx, a, wa.user.ID)
+		must(t, "User", err)
+		if len(got) != 0 || u.OpenChats != wa.user.OpenChats+2 {
+			t.Errorf("after the failed CommitBatch: %d contacts, load %d; want none and %d", len(got), u.OpenChats, wa.user.OpenChats+2)
+		}
+		return nil
+	})
 }
 
 func testBulkWriteBatch(t *testing.T, f *fixture) {

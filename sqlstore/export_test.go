@@ -20,3 +20,10 @@ func Setting(ctx context.Context, in sb.Tx, name string) (string, error) {
 	err := in.(*tx).queryRow(ctx, &query{name: "setting", sql: "SELECT current_setting($1)", dialect: Postgres}, name).Scan(&v)
 	return v, err
 }
+
+// SetStatsReady makes s's CommitBatch plan every foreign-key check
+// generically, as once the keyed tables have statistics (pgstats.go).
+func SetStatsReady(s *Store) { s.stats.ready.Store(true) }
+
+// StatsReady reports whether s found the keyed tables' statistics.
+func StatsReady(s *Store) bool { return s.stats.ready.Load() }

@@ -75,6 +75,7 @@ type Store struct {
 
 	bus      *bus
 	listener *listener     // PostgreSQL only
+	stats    *statsWatch   // PostgreSQL only
 	ckpt     *checkpointer // SQLite only
 
 	// writeStmts and readStmts are the named queries prepared on write and
@@ -260,6 +261,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.listener != nil {
 			s.listener.stop()
+		}
+		if s.stats != nil {
+			s.stats.stop()
 		}
 		s.bus.close()
 		var err error

@@ -444,35 +444,42 @@ func (t *tx) CommitBatch(ctx context.Context, b *sb.BatchWrite) error {
 		return err
 	}
 	// ws: contacts, conversations, messages, decisions, loads, events.
-	contacts, events, rest := ws[0], ws[5], ws[1:5]
+	generic := []*write{ws[0], ws[5]}
+	custom := ws[1:5]
+	if t.s.stats != nil && t.s.stats.ready.Load() {
+		generic = []*write{ws[0], ws[1], ws[2], ws[3], ws[5]}
+		custom = ws[4:5]
+	}
 	p := &pipeline{b: &pgx.Batch{}}
 	for _, set := range genericPlans {
 		p.set(set)
 	}
-	if err := t.queue(p, []*write{contacts, events}); err != nil {
+	if err := t.queue(p, generic); err != nil {
 		return err
 	}
 	for _, set := range customPlans {
 		p.set(set)
 	}
-	if err := t.queue(p, rest); err != nil {
+	if err := t.queue(p, custom); err != nil {
 		return err
 	}
 	t.pending = p
 	return nil
 }
 
-// genericPlans and customPlans frame the rows whose only foreign key is
-// their account (contacts and events, four per arrival). PostgreSQL checks
-// each such key with a query of its own, which the connections'
-// force_custom_plan (see postgres.go) would plan again for every row: a
-// twentieth of the serialised routing backend's time. Its one plan is an
-// index scan of the accounts' primary key, their only index, whatever the
-// statistics; ruling out sequential scans makes the generic plan that one
-// even on a fresh database. The other rows' keys (a conversation's
-// contact, a message's conversation) keep custom plans: several indexes
-// of the referenced table begin with the account, and before the first
-// ANALYZE a generic plan can pick the wrong one (measured: it did).
+// genericPlans and customPlans frame the rows whose foreign keys
+// PostgreSQL checks with generic plans. Each key of each row is checked
+// by a query of its own, which the connections' force_custom_plan (see
+// postgres.go) would plan again for every row: a fifth of the serialised
+// routing backend's time (four checks of the account and two of the
+// conversation per arrival, one of the contact). A generic plan, made
+// once per connection with sequential scans ruled out, is the right one
+// for the account's key whatever the statistics (the accounts' primary
+// key is their only index), so contacts and events always have it; the
+// conversations, messages and decisions have it once the contacts and
+// conversations tables have statistics (pgstats.go). The load update
+// keeps a custom plan: it joins a list with users, whose indexes would
+// compete as well.
 var (
 	genericPlans = []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"}
 	customPlans  = []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL enable_seqscan TO DEFAULT"}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,5 +274,79 @@ func TestPostgresCommitBatchSettingsEnd(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresStatsWatch: once contacts and conversations hold 1,000 rows
+// the store analyses them, without waiting for autovacuum, and only then
+// plans their foreign-key checks generically; with the statistics, the
+// generic plan of a conversation's key check is the key's own index (on
+// the fresh tables it was another index that begins with the account).
+func TestPostgresStatsWatch(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s := open(t, dsn)
+	ctx := t.Context()
+	var account string
+	if err := s.Update(ctx, "", func(tx sb.Tx) error {
+		a := &sb.Account{Name: "a"}
+		err := tx.CreateAccount(ctx, a)
+		account = a.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sqlstore.StatsReady(s) {
+		t.Fatal("statistics ready on empty tables")
+	}
+	var contacts []*sb.Contact
+	var convs []*sb.Conversation
+	for i := range 1000 {
+		c := &sb.Contact{AccountID: account, Email: "c" + strconv.Itoa(i) + "@x.test"}
+		contacts = append(contacts, c)
+	}
+	if err := s.Update(ctx, account, func(tx sb.Tx) error {
+		if err := tx.CreateContacts(ctx, contacts); err != nil {
+			return err
+		}
+		for _, c := range contacts {
+			convs = append(convs, &sb.Conversation{AccountID: account, ContactID: c.ID, InboxID: "i", ChannelID: "ch", ChannelKind: sb.KindChat, Status: sb.StatusOpen})
+		}
+		return tx.CreateConversations(ctx, convs)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !sqlstore.StatsReady(s) {
+		if time.Now().After(deadline) {
+			t.Fatal("the statistics were not ready 15 s after 1,000 contacts and conversations")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var plan strings.Builder
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, q := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off",
+			"PREPARE keycheck (text, text) AS SELECT 1 FROM ONLY conversations x WHERE account_id = $1 AND id = $2 FOR KEY SHARE OF x"} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, "EXPLAIN EXECUTE keycheck('a', 'b')")
+		if err != nil {
+			return err
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		plan.WriteString(strings.Join(lines, "\n"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), "conversations_account_id_id_key") {
+		t.Fatalf("the generic plan of the conversation key check:\n%s\nwant an index scan of conversations_account_id_id_key", plan.String())
 	}
 }

@@ -114,6 +114,7 @@ func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 		return nil, err
 	}
 	s.listener = l
+	s.stats = startStatsWatch(db, logger)
 	logger.Debug("opened database", "dialect", Postgres, "dsn", redactDSN(dsn))
 	return s, nil
 }

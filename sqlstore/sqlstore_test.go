@@ -72,6 +72,18 @@ func TestPostgresSmallChunks(t *testing.T) {
 	})
 }
 
+// TestPostgresGenericPlans: the bulk tests again, with CommitBatch
+// planning every foreign-key check generically, as it does once the keyed
+// tables have statistics (pgstats.go).
+func TestPostgresGenericPlans(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunBulk(t, func(t *testing.T) sb.Store {
+		s := open(t, pgtest.DSN(t))
+		sqlstore.SetStatsReady(s)
+		return s
+	})
+}
+
 func TestDialect(t *testing.T) {
 	if d := open(t, sqliteDSN(t)).Dialect(); d != sqlstore.SQLite {
 		t.Errorf("Dialect() = %q, want %q", d, sqlstore.SQLite)

@@ -158,6 +158,18 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, p UserPatc
 	if err := requireAdmin(op, a); err != nil {
 		return nil, err
 	}
+	// The password is hashed before the account's lock is taken: argon2id
+	// takes tens of milliseconds, which routing would otherwise wait.
+	var hash string
+	if p.Password != nil {
+		if len(*p.Password) < minPasswordLen {
+			return nil, sb.Invalidf(op, "password", "password must have at least %d characters", minPasswordLen)
+		}
+		var err error
+		if hash, err = hashPassword(s.pw, *p.Password); err != nil {
+			return nil, sb.Wrap(op, err)
+		}
+	}
 	var u *sb.User
 	err := s.update(ctx, a.AccountID, func(tx sb.Tx) error {
 		var err error
@@ -179,12 +191,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, p UserPatc
 			return sb.E(op, sb.RuleViolation, "last_admin", "you cannot take away your own admin role")
 		}
 		if p.Password != nil {
-			if len(*p.Password) < minPasswordLen {
-				return sb.Invalidf(op, "password", "password must have at least %d characters", minPasswordLen)
-			}
-			if u.PasswordHash, err = hashPassword(s.pw, *p.Password); err != nil {
-				return err
-			}
+			u.PasswordHash = hash
 		}
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err

@@ -83,6 +83,16 @@ func TestTeamsAndInboxes(t *testing.T) {
 		inID, in := e.user(t, "Ina", nil)
 		_, out := e.user(t, "Otto", nil)
 		var teamID, inboxID string
+		t.Run("patch sets a new password", func(t *testing.T) {
+			var u app.UserView
+			e.want(t, http.StatusCreated, "POST", "/api/v1/users", e.admin, map[string]any{
+				"email": "carol@acme.test", "name": "Carol", "password": password}).into(t, &u)
+			e.wantErr(t, http.StatusBadRequest, "invalid_password", "password", "PATCH", "/api/v1/users/"+u.ID, e.admin, map[string]any{"password": "short"})
+			e.want(t, http.StatusCreated, "POST", "/api/v1/tokens", "", map[string]any{"email": "carol@acme.test", "password": password})
+			e.want(t, http.StatusOK, "PATCH", "/api/v1/users/"+u.ID, e.admin, map[string]any{"password": "a brand new password"})
+			e.wantErr(t, http.StatusUnauthorized, "bad_credentials", "", "POST", "/api/v1/tokens", "", map[string]any{"email": "carol@acme.test", "password": password})
+			e.want(t, http.StatusCreated, "POST", "/api/v1/tokens", "", map[string]any{"email": "carol@acme.test", "password": "a brand new password"})
+		})
 		t.Run("teams", func(t *testing.T) {
 			var tm sb.Team
 			e.want(t, http.StatusCreated, "POST", "/api/v1/teams", e.admin, map[string]any{"name": " Support ", "main_member_ids": []string{inID}}).into(t, &tm)

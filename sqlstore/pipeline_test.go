@@ -24,15 +24,7 @@ func TestPostgresFailedUpdatesLeaveNothing(t *testing.T) {
 	s := open(t, pgtest.DSN(t))
 	sqlstore.SetMaxWriteConns(s, 1) // every Update on one connection
 	ctx := t.Context()
-	var account string
-	if err := s.Update(ctx, "", func(tx sb.Tx) error {
-		a := &sb.Account{Name: "a"}
-		err := tx.CreateAccount(ctx, a)
-		account = a.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	account := newAccount(t, s)
 	contact := func(tx sb.Tx, email string) error {
 		return tx.CreateContact(ctx, &sb.Contact{AccountID: account, Email: email})
 	}
@@ -134,11 +126,7 @@ func TestPostgresEventsNotifyReferences(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	s := open(t, dsn)
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, dsn)
 	if _, err := conn.Exec(ctx, "LISTEN switchboard_events"); err != nil {
 		t.Fatal(err)
 	}
@@ -250,15 +238,7 @@ func TestPostgresEventsNotifyReferences(t *testing.T) {
 func TestPostgresCommitBatchSettingsEnd(t *testing.T) {
 	s := open(t, pgtest.DSN(t))
 	ctx := t.Context()
-	var account string
-	if err := s.Update(ctx, "", func(tx sb.Tx) error {
-		a := &sb.Account{Name: "a"}
-		err := tx.CreateAccount(ctx, a)
-		account = a.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	account := newAccount(t, s)
 	if err := s.Update(ctx, account, func(tx sb.Tx) error {
 		err := tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: account,
 			Contacts: []*sb.Contact{{AccountID: account, Email: "c@x.test"}},
@@ -286,15 +266,7 @@ func TestPostgresStatsWatch(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	s := open(t, dsn)
 	ctx := t.Context()
-	var account string
-	if err := s.Update(ctx, "", func(tx sb.Tx) error {
-		a := &sb.Account{Name: "a"}
-		err := tx.CreateAccount(ctx, a)
-		account = a.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	account := newAccount(t, s)
 	if sqlstore.StatsReady(s) {
 		t.Fatal("statistics ready on empty tables")
 	}
@@ -322,13 +294,9 @@ func TestPostgresStatsWatch(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, dsn)
 	var plan strings.Builder
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, q := range []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off",
 			"PREPARE keycheck (text, text) AS SELECT 1 FROM ONLY conversations x WHERE account_id = $1 AND id = $2 FOR KEY SHARE OF x"} {
 			if _, err := tx.Exec(ctx, q); err != nil {
@@ -349,4 +317,25 @@ func TestPostgresStatsWatch(t *testing.T) {
 	if !strings.Contains(plan.String(), "conversations_account_id_id_key") {
 		t.Fatalf("the generic plan of the conversation key check:\n%s\nwant an index scan of conversations_account_id_id_key", plan.String())
 	}
+}
+
+// newAccount creates an account in s and returns its id.
+func newAccount(t *testing.T, s *sqlstore.Store) string {
+	t.Helper()
+	a := &sb.Account{Name: "a"}
+	if err := s.Update(t.Context(), "", func(tx sb.Tx) error { return tx.CreateAccount(t.Context(), a) }); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+// connect opens a pgx connection of the test's own.
+func connect(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

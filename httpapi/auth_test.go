@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/apidoc"
@@ -325,4 +329,30 @@ func TestOperations(t *testing.T) {
 			checkErr(t, r, http.StatusServiceUnavailable, "database_unavailable", "")
 		})
 	})
+}
+
+// TestMetricsAccess: GET /metrics answers loopback clients only, unless a
+// metrics token is configured; then it requires that token, from anyone.
+func TestMetricsAccess(t *testing.T) {
+	e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
+	open := httpapi.New(httpapi.Config{App: e.svc, Registerer: prometheus.NewRegistry()})
+	for addr, want := range map[string]int{"127.0.0.1:4000": http.StatusOK, "[::1]:4000": http.StatusOK, "192.0.2.1:4000": http.StatusForbidden, "10.0.0.8:80": http.StatusForbidden} {
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		open.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("GET /metrics from %s without a token configured: %d, want %d", addr, w.Code, want)
+		}
+		if want == http.StatusForbidden && !strings.Contains(w.Body.String(), `"metrics_loopback_only"`) {
+			t.Errorf("GET /metrics from %s: body %s, want the metrics_loopback_only error", addr, w.Body.String())
+		}
+	}
+
+	guarded := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "g.db"), func(c *httpapi.Config) { c.MetricsToken = "scrape-secret" })
+	guarded.wantErr(t, http.StatusUnauthorized, "bad_metrics_token", "", "GET", "/metrics", "", nil)
+	guarded.wantErr(t, http.StatusUnauthorized, "bad_metrics_token", "", "GET", "/metrics", "wrong", nil)
+	if r := guarded.want(t, http.StatusOK, "GET", "/metrics", "scrape-secret", nil); !strings.Contains(string(r.Body), "switchboard_http_requests_total") {
+		t.Errorf("GET /metrics with the token: no metrics in %.200s", r.Body)
+	}
 }

@@ -40,9 +40,12 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Gatherer serves GET /metrics. Nil means Registerer when that is also
 	// a Gatherer (a *prometheus.Registry); with neither, /metrics is not
-	// served. /metrics is public: keep the listener on loopback or put it
-	// behind a proxy that guards it.
+	// served.
 	Gatherer prometheus.Gatherer
+	// MetricsToken, if set, is the bearer token GET /metrics requires.
+	// Without it only loopback clients may read /metrics (a proxy on the
+	// same host must then not pass /metrics on).
+	MetricsToken string
 	// MaxBodyBytes bounds a request body (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	// HeartbeatInterval is how often the event stream sends a comment line
@@ -65,6 +68,8 @@ type server struct {
 	heartbeat time.Duration
 	metrics   *metrics // nil without a Registerer
 	mux       *http.ServeMux
+	// metricsToken guards GET /metrics (guardMetrics).
+	metricsToken string
 
 	attachments func(sha256 string) (io.ReadSeekCloser, error)
 }
@@ -79,7 +84,7 @@ func New(cfg Config) http.Handler {
 		panic("httpapi: Config.App is required")
 	}
 	s := &server{app: cfg.App, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.HeartbeatInterval, mux: http.NewServeMux()}
-	s.attachments = cfg.Attachments
+	s.attachments, s.metricsToken = cfg.Attachments, cfg.MetricsToken
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +115,7 @@ func (s *server) routes(gatherer prometheus.Gatherer) {
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	if gatherer != nil {
-		m.Handle("GET /metrics", metricsHandler(gatherer))
+		m.Handle("GET /metrics", s.guardMetrics(metricsHandler(gatherer)))
 	}
 	m.HandleFunc("POST /api/v1/setup", s.setup)
 	m.HandleFunc("POST /api/v1/tokens", s.createToken)

@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	sb "github.com/switchboard-dev/switchboard"
 )
 
 // metrics are the HTTP layer's Prometheus collectors. route is the mux
@@ -60,4 +64,30 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 // metricsHandler serves GET /metrics from g.
 func metricsHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true})
+}
+
+// guardMetrics lets GET /metrics through for a request that bears the
+// metrics token, or, when none is configured, for a loopback client: the
+// metrics show the installation's traffic and should not be public.
+func (s *server) guardMetrics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const op = "httpapi.metrics"
+		if s.metricsToken != "" {
+			if token, ok := bearerToken(r); ok && subtle.ConstantTimeCompare([]byte(token), []byte(s.metricsToken)) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+			s.fail(w, r, sb.E(op, sb.Unauthenticated, "bad_metrics_token",
+				"GET /metrics needs the metrics token (serve --metrics-token) as Authorization: Bearer"))
+			return
+		}
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		s.fail(w, r, sb.E(op, sb.Forbidden, "metrics_loopback_only",
+			"GET /metrics answers loopback clients only; set serve --metrics-token to scrape it from elsewhere"))
+	})
 }

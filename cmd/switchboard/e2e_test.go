@@ -134,7 +134,7 @@ func testDemo(t *testing.T, dsn string) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`switchboard_conversations_routed_total{outcome="assigned"}`, "switchboard_routing_latency_seconds_bucket", "switchboard_routing_batch_size_count", "go_goroutines", "process_cpu_seconds_total"} {
+	for _, want := range []string{`switchboard_conversations_routed_total{outcome="assigned"}`, "switchboard_routing_latency_seconds_bucket", "switchboard_routing_batch_size_count", `switchboard_routing_batch_phase_seconds_count{phase="commit"}`, "go_goroutines", "process_cpu_seconds_total"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

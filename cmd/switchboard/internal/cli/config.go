@@ -41,6 +41,7 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	DebugAddr       string // pprof listener; empty: off
+	MetricsToken    string // bearer token of GET /metrics; empty: loopback clients only
 	// WebhooksAllowPrivate lets outbound webhooks reach loopback and
 	// private addresses (R-X8; off against request forgery).
 	WebhooksAllowPrivate bool
@@ -117,6 +118,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", DefaultMaxBodyBytes, "largest request body the API accepts, in bytes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown waits for requests in flight")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "listen address of Go's profiler (/debug/pprof/, no authentication: keep it on loopback); empty: off")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer token that GET /metrics requires; empty: only loopback clients may read /metrics (prefer the environment twin: flags show in ps)")
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", false, "let outbound webhooks reach loopback and private network addresses (off: refused, against request forgery)")
 	fs.StringVar(&c.MetaAppSecret, "meta-app-secret", "", "Meta app secret that signs Messenger and WhatsApp webhooks (prefer the environment twin: flags show in ps)")
 	fs.StringVar(&c.MetaVerifyToken, "meta-verify-token", "", "verify token of Meta's webhook subscription handshake")

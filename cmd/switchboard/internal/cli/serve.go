@@ -94,7 +94,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 	streams, stopStreams := context.WithCancel(context.Background())
 	defer stopStreams()
 	handler := httpapi.New(httpapi.Config{
-		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes,
+		App: svc, Logger: log, Registerer: reg, MaxBodyBytes: cfg.MaxBodyBytes, MetricsToken: cfg.MetricsToken,
 		Extra: func(mux *http.ServeMux) {
 			web.New(web.Config{App: svc, Logger: log}).Mount(mux) // the agents' inbox at / and /app
 			chat.Mount(mux)                                       // /widget.js and /widget/v1/…

@@ -283,6 +283,21 @@ func TestInboundThreads(t *testing.T) {
 		if again.Decision == nil || again.Decision.Trigger != sb.TriggerReturning {
 			t.Fatalf("decision = %+v, want a returning decision", again.Decision)
 		}
+		// An automatic answer (an out-of-office) in the thread of a closed
+		// conversation is stored in it and leaves it closed; in an open one
+		// it is a message like any other.
+		must(e.svc.SetOpen(e.ctx, e.admin, first.Conversation.ID, false))(t)
+		auto := deliver(ch.ID, app.InboundInput{ConversationID: first.Conversation.ID, AutoReply: true, Body: "I am away"})
+		if auto.Conversation.ID != first.Conversation.ID || auto.Conversation.Status != sb.StatusClosed || auto.Decision != nil {
+			t.Fatalf("out-of-office to a closed thread = %+v (decision %+v), want it filed in the closed conversation", auto.Conversation, auto.Decision)
+		}
+		msgs := must(e.svc.Messages(e.ctx, e.admin, first.Conversation.ID))(t)
+		if last := msgs[len(msgs)-1]; last.ID != auto.Message.ID || last.Body != "I am away" {
+			t.Fatalf("the conversation's last message is %+v, want the out-of-office", last)
+		}
+		if c := must(e.svc.GetConversation(e.ctx, e.admin, first.Conversation.ID))(t); c.Status != sb.StatusClosed {
+			t.Fatalf("after an out-of-office the conversation is %s, want closed", c.Status)
+		}
 		stray := deliver(other.ID, app.InboundInput{ConversationID: first.Conversation.ID})
 		if stray.Conversation.ID == first.Conversation.ID || stray.Conversation.ChannelID != other.ID {
 			t.Fatal("a conversation of another channel was continued")

@@ -45,6 +45,8 @@ func (b *batch) route(ar *arrival) (res *InboundResult, reject, err error) {
 	switch {
 	case thread != nil && thread.Status == sb.StatusOpen:
 		res, err = b.continueConversation(ch, thread, contact, known, m)
+	case thread != nil && in.AutoReply:
+		res, err = b.fileAutoReply(thread, m)
 	case thread != nil:
 		res, err = b.reopenConversation(ch, thread, contact, known, m)
 	case in.ConversationID == "" && !in.NewThread && latest != nil && latest.Status == sb.StatusOpen:
@@ -151,6 +153,17 @@ func (b *batch) reopenConversation(ch *sb.Channel, c *sb.Conversation, contact *
 	b.touched(c)
 	arr := routing.Arrival{Trigger: sb.TriggerReturning, Contact: contact, ContactKnown: known, Previous: c.AssigneeID, StepUserIDs: stepUsers(ch)}
 	return b.routeOpened(ch, c, m, arr, sb.EventConversationStatus)
+}
+
+// fileAutoReply adds an automatic answer (InboundInput.AutoReply) to the
+// closed conversation it answers, which stays closed, unrouted and where
+// its views had it.
+func (b *batch) fileAutoReply(c *sb.Conversation, m *sb.Message) (*InboundResult, error) {
+	m.ConversationID = c.ID
+	if err := b.event(c, sb.EventMessageCreated, m); err != nil {
+		return nil, err
+	}
+	return &InboundResult{Conversation: c, Message: m}, nil
 }
 
 // routeOpened routes a conversation that has just opened (created, or

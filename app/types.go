@@ -224,6 +224,11 @@ type InboundInput struct {
 	// NewThread starts a new conversation even if the contact has an open
 	// one on the channel (an email that is no reply to anything known).
 	NewThread bool `json:"-"`
+	// AutoReply marks a message no person wrote (an email's Auto-Submitted
+	// header: an out-of-office answer, a delivery report). In a closed
+	// conversation it is stored without reopening it: nobody asked
+	// anything. Elsewhere it lands like any message.
+	AutoReply bool `json:"-"`
 }
 
 // InboundResult is where an inbound message landed. Duplicate is true when

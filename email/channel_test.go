@@ -133,6 +133,23 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("second reply: In-Reply-To %v, References %v; want third@… and %v", m2.InReplyTo, m2.References, wantRefs)
 		}
 		e.waitDelivery(c.ID, rep2.Message.ID, sb.DeliverySent)
+
+		// The conversation is closed; an out-of-office answer to our reply
+		// (Auto-Submitted, RFC 3834) is stored in it and leaves it closed,
+		// and the contact's own reply then reopens it (R-X4).
+		if _, err := e.svc.SetOpen(e.ctx, e.admin, c.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		e.mustSend("alice@example.com", []string{"support@acme.test"}, mail("alice@example.com", "support@acme.test", "Out of office: Re: Kettle missing", "ooo@example.com",
+			"Auto-Submitted: auto-replied\nIn-Reply-To: <sb."+rep2.Message.ID+"@acme.test>\n", "I am away until Monday."))
+		if got, err := e.svc.GetConversation(e.ctx, e.admin, c.ID); err != nil || got.Status != sb.StatusClosed || len(e.messages(c.ID)) != 6 {
+			t.Fatalf("after an out-of-office: %+v (%v), %d messages; want closed, with 6 messages", got, err, len(e.messages(c.ID)))
+		}
+		e.mustSend("alice@example.com", []string{"support@acme.test"}, mail("alice@example.com", "support@acme.test", "Re: Kettle missing", "back@example.com",
+			"In-Reply-To: <sb."+rep2.Message.ID+"@acme.test>\n", "I am back, it did not arrive."))
+		if got, err := e.svc.GetConversation(e.ctx, e.admin, c.ID); err != nil || got.Status != sb.StatusOpen || len(e.messages(c.ID)) != 7 {
+			t.Fatalf("after the contact's reply: %+v (%v), %d messages; want open, with 7 messages", got, err, len(e.messages(c.ID)))
+		}
 	})
 }
 

@@ -100,7 +100,8 @@ func (r *Receiver) Receive(ctx context.Context, m *Message, d Delivery) (*app.In
 		meta.Date = m.Date.Format("2006-01-02T15:04:05Z07:00")
 	}
 	contact := sender
-	in := app.InboundInput{Body: m.Text, ExternalID: m.ExternalID(), Subject: clip(m.Subject, 998)}
+	in := app.InboundInput{Body: m.Text, ExternalID: m.ExternalID(), Subject: clip(m.Subject, 998),
+		AutoReply: m.AutoSubmitted != ""} // RFC 3834: out-of-office answers, delivery reports
 	forwarded := m.Forwarded != nil && m.Forwarded.From.Email != ""
 	if !forwarded && len(m.Thread()) == 0 {
 		in.NewThread = true // nothing to look up: fresh mail starts a conversation

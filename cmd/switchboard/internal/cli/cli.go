@@ -102,7 +102,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "switchboard %s: unexpected argument %q\nRun 'switchboard help' for the flags.\n", cmd.name, fs.Arg(0))
 		return ExitUsage
 	}
-	err := cfg.applyEnv(fs, m.LookupEnv)
+	err := cfg.applyEnv(cmd.name, fs, m.LookupEnv)
 	if err == nil {
 		err = cfg.Validate(cmd.name)
 	}
@@ -188,7 +188,7 @@ func (m *Main) commandUsage(w io.Writer, c *command) {
 		if def == "" {
 			def = `""`
 		}
-		fmt.Fprintf(tw, "  --%s\t%s\t(default %s)\t%s\n", f.Name, EnvName(f.Name), def, f.Usage)
+		fmt.Fprintf(tw, "  --%s\t%s\t(default %s)\t%s\n", f.Name, EnvNameFor(c.name, f.Name), def, f.Usage)
 	})
 	tw.Flush()
 }

@@ -31,6 +31,16 @@ func TestEnvName(t *testing.T) {
 			t.Errorf("EnvName(%q) = %q, want %q", flag, got, want)
 		}
 	}
+	// The client tools' twins name their command: serve's SWITCHBOARD_SMTP
+	// is its listen address, not load's target.
+	for _, c := range []struct{ command, flag, want string }{
+		{"serve", "smtp", "SWITCHBOARD_SMTP"}, {"migrate", "db", "SWITCHBOARD_DB"},
+		{"load", "smtp", "SWITCHBOARD_LOAD_SMTP"}, {"simulate", "agents", "SWITCHBOARD_SIMULATE_AGENTS"},
+	} {
+		if got := cli.EnvNameFor(c.command, c.flag); got != c.want {
+			t.Errorf("EnvNameFor(%q, %q) = %q, want %q", c.command, c.flag, got, c.want)
+		}
+	}
 }
 
 // TestEnvTwins: an env twin fills a flag the command line left out; the
@@ -47,7 +57,10 @@ func TestEnvTwins(t *testing.T) {
 		{"env fills the flag", map[string]string{"SWITCHBOARD_DB": "nonsense:"}, []string{"migrate"}, 1, "unsupported database"},
 		{"flag wins", map[string]string{"SWITCHBOARD_DB": "nonsense:"}, []string{"migrate", "--db", good}, 0, ""},
 		{"empty env is unset", map[string]string{"SWITCHBOARD_DB": ""}, []string{"migrate", "--db", good}, 0, ""},
-		{"bad bool in env", map[string]string{"SWITCHBOARD_JSON": "maybe"}, []string{"load"}, 2, `SWITCHBOARD_JSON="maybe"`},
+		{"bad bool in env", map[string]string{"SWITCHBOARD_LOAD_JSON": "maybe"}, []string{"load"}, 2, `SWITCHBOARD_LOAD_JSON="maybe"`},
+		// serve's SWITCHBOARD_SMTP (a remote address, which load would refuse)
+		// is ignored; load's own twin is read.
+		{"a server's twin does not steer load", map[string]string{"SWITCHBOARD_SMTP": "192.0.2.1:25", "SWITCHBOARD_LOAD_DURATION": "-1s"}, []string{"load"}, 2, "SWITCHBOARD_LOAD_DURATION -1s"},
 		{"bad value named by its env twin", map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, []string{"migrate", "--db", good}, 2, `SWITCHBOARD_LOG_FORMAT "xml"`},
 		{"bad value named by its flag", nil, []string{"migrate", "--db", good, "--log-format", "xml"}, 2, `--log-format "xml"`},
 	}

@@ -18,11 +18,22 @@ import (
 // EnvPrefix starts every flag's environment twin.
 const EnvPrefix = "SWITCHBOARD_"
 
-// EnvName returns the environment twin of a flag: SWITCHBOARD_ and the
-// flag's name in upper case with dashes as underscores (--log-format ->
-// SWITCHBOARD_LOG_FORMAT).
-func EnvName(flagName string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// EnvName returns the environment twin of a flag of serve or migrate:
+// SWITCHBOARD_ and the flag's name in upper case with dashes as
+// underscores (--log-format -> SWITCHBOARD_LOG_FORMAT).
+func EnvName(flagName string) string { return EnvNameFor("serve", flagName) }
+
+// EnvNameFor returns the environment twin of a command's flag. The client
+// tools' twins name their command (load --smtp -> SWITCHBOARD_LOAD_SMTP),
+// so that a server's environment does not steer them: SWITCHBOARD_SMTP is
+// where serve listens for mail, not where load should send it.
+func EnvNameFor(command, flagName string) string {
+	prefix := EnvPrefix
+	switch command {
+	case "load", "simulate":
+		prefix += strings.ToUpper(command) + "_"
+	}
+	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // Config is the whole configuration of one command, filled from flags and
@@ -79,13 +90,14 @@ type Config struct {
 
 	level   slog.Level      // parsed LogLevel
 	fromEnv map[string]bool // flags whose value came from their env twin
+	command string          // whose flags these are (applyEnv)
 }
 
 // src names where a flag's value came from, for messages: "--db" or
 // "SWITCHBOARD_DB".
 func (c *Config) src(flagName string) string {
 	if c.fromEnv[flagName] {
-		return EnvName(flagName)
+		return EnvNameFor(c.command, flagName)
 	}
 	return "--" + flagName
 }
@@ -160,8 +172,8 @@ func isUsage(err error) bool {
 
 // applyEnv sets every flag that the command line did not set from its
 // environment twin, if that is set and not empty.
-func (c *Config) applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
-	c.fromEnv = map[string]bool{}
+func (c *Config) applyEnv(command string, fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	c.fromEnv, c.command = map[string]bool{}, command
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
@@ -169,7 +181,7 @@ func (c *Config) applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) 
 		if err != nil || set[f.Name] {
 			return
 		}
-		name := EnvName(f.Name)
+		name := EnvNameFor(command, f.Name)
 		v, ok := lookup(name)
 		if !ok || v == "" {
 			return

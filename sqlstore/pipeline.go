@@ -47,13 +47,9 @@ func (s *Store) updatePostgres(ctx context.Context, accountID string, r *sb.Batc
 	if err := t.begin(ctx, accountID, r); err != nil {
 		return err
 	}
-	if err := fn(t); err != nil {
+	if err := t.call(fn); err != nil {
 		return err
 	}
-	if t.failed != nil {
-		return t.failed
-	}
-	t.done = true
 	open, err = t.commit(ctx)
 	return classify(op, err, "transaction")
 }

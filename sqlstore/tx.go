@@ -97,13 +97,9 @@ func (s *Store) UpdateBatch(ctx context.Context, accountID string, r *sb.BatchRe
 	if err := t.readBatch(ctx, accountID, r); err != nil {
 		return err
 	}
-	if err := fn(t); err != nil {
+	if err := t.call(fn); err != nil {
 		return err
 	}
-	if t.failed != nil {
-		return t.failed
-	}
-	t.done = true
 	if err := stx.Commit(); err != nil {
 		return classify(op, err, "transaction")
 	}
@@ -195,6 +191,20 @@ func (t *tx) lockAccount(ctx context.Context, accountID string) error {
 		_, err := t.db.ExecContext(ctx, qAccountLock.sql, accountLockKey(accountID))
 		return err
 	}
+	return nil
+}
+
+// call runs an Update's fn: its error, or the failure of a statement it
+// ignored (which has doomed the transaction), ends the Update; otherwise
+// the transaction is done and may commit.
+func (t *tx) call(fn func(sb.Tx) error) error {
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.failed != nil {
+		return t.failed
+	}
+	t.done = true
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,25 @@ func TestConnectionLimits(t *testing.T) {
 			t.Fatalf("after closing one, a new connection still gets %q", g)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMessageRatePerIP: with MessagesPerMinutePerIP set, one address may
+// start that many messages at once; the next is answered 450 4.7.1 at
+// MAIL, so the sender retries later, and nothing of it is stored.
+func TestMessageRatePerIP(t *testing.T) {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/rate.db", envOpts{server: func(c *email.ServerConfig) { c.MessagesPerMinutePerIP = 2 }})
+	e.emailChannel(`{"address":"support@acme.test"}`, sb.RoutingRule{})
+	for i := range 2 {
+		id := "rate" + strconv.Itoa(i) + "@x"
+		e.mustSend("a@example.com", []string{"support@acme.test"}, mail("a@example.com", "support@acme.test", "hi", id, "", "hi"))
+	}
+	err := e.send("a@example.com", []string{"support@acme.test"}, mail("a@example.com", "support@acme.test", "hi", "rate2@x", "", "hi"))
+	if smtpCode(err) != 450 || !strings.Contains(err.Error(), "4.7.1") {
+		t.Fatalf("third message in a minute at 2 a minute: %v, want 450 4.7.1", err)
+	}
+	if n := len(e.conversations()); n != 2 {
+		t.Fatalf("%d conversations, want the 2 allowed messages'", n)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
+	"github.com/switchboard-dev/switchboard/internal/keyrate"
 )
 
 // Defaults of ServerConfig.
@@ -48,6 +49,11 @@ type ServerConfig struct {
 	// MaxConns in all and MaxConnsPerIP from one address; more are
 	// answered 421 and closed.
 	MaxConns, MaxConnsPerIP int
+	// MessagesPerMinutePerIP, if positive, bounds the messages (MAIL
+	// commands) one address may start a minute, in bursts of as many;
+	// more are answered 450 4.7.1 and the sender retries later. 0: no
+	// limit (a relay in front sends everything from one address).
+	MessagesPerMinutePerIP int
 	// ReadTimeout and WriteTimeout bound each command and reply, and the
 	// whole DATA transfer.
 	ReadTimeout, WriteTimeout time.Duration
@@ -74,6 +80,7 @@ type Server struct {
 	srv  *smtp.Server
 	ln   atomic.Pointer[limitListener]
 	mem  *semaphore.Weighted // MaxInflightBytes
+	rate keyrate.Limiter     // MessagesPerMinutePerIP, per client address
 }
 
 // NewServer returns a listener delivering through recv.
@@ -172,6 +179,7 @@ type session struct {
 var (
 	errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	errShutdown     = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down; try again later"}
+	errRate         = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Too many messages from your address; try again later"}
 )
 
 func (ss *session) busy(b bool) {
@@ -186,6 +194,15 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	}
 	if l := ss.s.ln.Load(); l != nil && l.closing.Load() {
 		return errShutdown
+	}
+	if n := ss.s.cfg.MessagesPerMinutePerIP; n > 0 {
+		host, _, err := net.SplitHostPort(ss.remote)
+		if err != nil {
+			host = ss.remote
+		}
+		if !ss.s.rate.Allow(host, n) {
+			return errRate
+		}
 	}
 	ss.busy(true)
 	ss.from = strings.ToLower(strings.TrimSpace(from))

@@ -16,14 +16,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	sb "github.com/switchboard-dev/switchboard"
 	"github.com/switchboard-dev/switchboard/app"
 	"github.com/switchboard-dev/switchboard/channels/internal/hook"
+	"github.com/switchboard-dev/switchboard/internal/keyrate"
 )
 
 // Config is what the entry point needs. App is required.
@@ -41,7 +39,7 @@ type Forms struct {
 	app      *app.Service
 	log      *slog.Logger
 	clientIP func(r *http.Request) string
-	limits   limiter
+	limits   keyrate.Limiter // per channel and client IP
 }
 
 // New returns the entry point and registers the form kind's config check
@@ -132,7 +130,7 @@ func (f *Forms) submit(w http.ResponseWriter, r *http.Request) {
 		hook.WriteError(w, sb.E(op, sb.Forbidden, "origin_not_allowed", "this form does not accept submissions from %s", r.Header.Get("Origin")))
 		return
 	}
-	if !f.limits.allow(ch.ID+"|"+f.clientIP(r), cfg.RatePerMinute) {
+	if !f.limits.Allow(ch.ID+"|"+f.clientIP(r), cfg.RatePerMinute) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((time.Minute/time.Duration(cfg.RatePerMinute)).Seconds())+1))
 		hook.WriteError(w, sb.E(op, sb.RateLimited, "rate_limited", "too many submissions from your address; wait a minute and try again"))
 		return
@@ -283,43 +281,4 @@ func text(v any) (string, bool) {
 		return strings.Join(parts, ", "), true
 	}
 	return "", false
-}
-
-// limiter keeps a token bucket per key (channel and client IP).
-type limiter struct {
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-const maxBuckets = 10000
-
-func (l *limiter) allow(key string, perMinute int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if l.buckets == nil {
-		l.buckets = map[string]*bucket{}
-	}
-	if len(l.buckets) >= maxBuckets { // forget idle clients
-		for k, b := range l.buckets {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-		if len(l.buckets) >= maxBuckets {
-			clear(l.buckets)
-		}
-	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), perMinute)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
 }

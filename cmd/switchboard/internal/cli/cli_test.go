@@ -63,6 +63,7 @@ func TestEnvTwins(t *testing.T) {
 		{"a server's twin does not steer load", map[string]string{"SWITCHBOARD_SMTP": "192.0.2.1:25", "SWITCHBOARD_LOAD_DURATION": "-1s"}, []string{"load"}, 2, "SWITCHBOARD_LOAD_DURATION -1s"},
 		{"bad value named by its env twin", map[string]string{"SWITCHBOARD_LOG_FORMAT": "xml"}, []string{"migrate", "--db", good}, 2, `SWITCHBOARD_LOG_FORMAT "xml"`},
 		{"bad value named by its flag", nil, []string{"migrate", "--db", good, "--log-format", "xml"}, 2, `--log-format "xml"`},
+		{"a negative SMTP message rate", map[string]string{"SWITCHBOARD_SMTP_MAX_MESSAGES_PER_IP": "-1"}, []string{"serve", "--db", good}, 2, "SWITCHBOARD_SMTP_MAX_MESSAGES_PER_IP -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

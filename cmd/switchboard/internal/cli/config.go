@@ -61,17 +61,18 @@ type Config struct {
 	GraphAPIURL          string
 
 	// serve: the email channel (issue 3)
-	SMTPHostname      string
-	SMTPMaxBytes      int64
-	SMTPTLSCert       string
-	SMTPTLSKey        string
-	SMTPAuthUser      string
-	SMTPAuthPassword  string
-	SMTPMaxConns      int
-	SMTPMaxConnsPerIP int
-	SMTPMaxInflight   int64
-	SMTPTimeout       time.Duration
-	DataDir           string
+	SMTPHostname         string
+	SMTPMaxBytes         int64
+	SMTPTLSCert          string
+	SMTPTLSKey           string
+	SMTPAuthUser         string
+	SMTPAuthPassword     string
+	SMTPMaxConns         int
+	SMTPMaxConnsPerIP    int
+	SMTPMaxMessagesPerIP int // a minute; 0: no limit
+	SMTPMaxInflight      int64
+	SMTPTimeout          time.Duration
+	DataDir              string
 
 	// load
 	URL         string

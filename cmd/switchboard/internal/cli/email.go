@@ -28,6 +28,7 @@ func (c *Config) emailFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPAuthPassword, "smtp-auth-password", "", "password of --smtp-auth-user")
 	fs.IntVar(&c.SMTPMaxConns, "smtp-max-conns", DefaultSMTPMaxConns, "most SMTP connections at once; more are answered 421")
 	fs.IntVar(&c.SMTPMaxConnsPerIP, "smtp-max-conns-per-ip", DefaultSMTPMaxConnsPerIP, "most SMTP connections from one IP address at once; more are answered 421")
+	fs.IntVar(&c.SMTPMaxMessagesPerIP, "smtp-max-messages-per-ip", 0, "most messages one IP address may send a minute (in bursts of as many); more are answered 450 and retried by the sender; 0: no limit (leave it so behind a relay, which sends everything from one address)")
 	fs.Int64Var(&c.SMTPMaxInflight, "smtp-max-inflight-bytes", email.DefaultMaxInflightBytes, "most bytes of inbound email held in memory at once over all connections; past it DATA gets 452 (try later)")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", DefaultSMTPTimeout, "SMTP read and write timeout per command (and for a whole DATA transfer)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory for email attachments (default: data/ next to the SQLite file, ./data with PostgreSQL)")
@@ -45,6 +46,9 @@ func (c *Config) validateEmail() error {
 	}
 	if c.SMTPMaxConns < 1 || c.SMTPMaxConnsPerIP < 1 {
 		return usagef("%s and %s must be at least 1", c.src("smtp-max-conns"), c.src("smtp-max-conns-per-ip"))
+	}
+	if c.SMTPMaxMessagesPerIP < 0 {
+		return usagef("%s %d: use 0 (no limit) or a positive number of messages a minute", c.src("smtp-max-messages-per-ip"), c.SMTPMaxMessagesPerIP)
 	}
 	if c.SMTPMaxInflight < c.SMTPMaxBytes {
 		return usagef("%s %d: use at least %s (%d), or no message of the largest size could ever be taken", c.src("smtp-max-inflight-bytes"), c.SMTPMaxInflight, c.src("smtp-max-bytes"), c.SMTPMaxBytes)

@@ -83,7 +83,7 @@ func (m *Main) serve(ctx context.Context, cfg *Config) error {
 
 	files := email.NewFiles(cfg.dataDir())
 	mailSrv := email.NewServer(svc, email.NewReceiver(svc, files, log), email.ServerConfig{
-		Domain: cfg.smtpHostname(), MaxMessageBytes: cfg.SMTPMaxBytes, MaxConns: cfg.SMTPMaxConns, MaxConnsPerIP: cfg.SMTPMaxConnsPerIP,
+		Domain: cfg.smtpHostname(), MaxMessageBytes: cfg.SMTPMaxBytes, MaxConns: cfg.SMTPMaxConns, MaxConnsPerIP: cfg.SMTPMaxConnsPerIP, MessagesPerMinutePerIP: cfg.SMTPMaxMessagesPerIP,
 		ReadTimeout: cfg.SMTPTimeout, WriteTimeout: cfg.SMTPTimeout, TLS: smtpTLS, MaxInflightBytes: cfg.SMTPMaxInflight,
 		AuthUser: cfg.SMTPAuthUser, AuthPassword: cfg.SMTPAuthPassword, Logger: log,
 	})

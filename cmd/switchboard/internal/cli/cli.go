@@ -169,8 +169,9 @@ Commands:
 		}
 	}
 	fmt.Fprint(w, `
-Every flag has an environment twin, shown next to it; a flag given on the
-command line wins over its twin. Examples:
+Every flag has an environment twin, shown next to it (load's and
+simulate's name their command); a flag given on the command line wins
+over its twin. Examples:
   switchboard serve --demo
   SWITCHBOARD_DB=postgres://switchboard@127.0.0.1:5432/switchboard switchboard serve
   switchboard load --agents 50 --requests 2000

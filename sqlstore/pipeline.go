@@ -475,10 +475,11 @@ func (t *tx) CommitBatch(ctx context.Context, b *sb.BatchWrite) error {
 // conversations, messages and decisions have it once the contacts and
 // conversations tables have statistics (pgstats.go). The load update
 // keeps a custom plan: it joins a list with users, whose indexes would
-// compete as well.
+// compete as well. customPlans restores the connection's own settings
+// (force_custom_plan, or what the DSN says).
 var (
 	genericPlans = []string{"SET LOCAL plan_cache_mode = force_generic_plan", "SET LOCAL enable_seqscan = off"}
-	customPlans  = []string{"SET LOCAL plan_cache_mode = force_custom_plan", "SET LOCAL enable_seqscan TO DEFAULT"}
+	customPlans  = []string{"SET LOCAL plan_cache_mode TO DEFAULT", "SET LOCAL enable_seqscan TO DEFAULT"}
 )
 
 // batchWrites returns b's writes, in the order they run.

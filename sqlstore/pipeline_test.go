@@ -236,24 +236,30 @@ func TestPostgresEventsNotifyReferences(t *testing.T) {
 // transaction, if anything does, runs with the connection's settings
 // again.
 func TestPostgresCommitBatchSettingsEnd(t *testing.T) {
-	s := open(t, pgtest.DSN(t))
-	ctx := t.Context()
-	account := newAccount(t, s)
-	if err := s.Update(ctx, account, func(tx sb.Tx) error {
-		err := tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: account,
-			Contacts: []*sb.Contact{{AccountID: account, Email: "c@x.test"}},
-			Events:   []*sb.Event{{AccountID: account, Type: "t"}}})
-		if err != nil {
-			return err
-		}
-		for name, want := range map[string]string{"plan_cache_mode": "force_custom_plan", "enable_seqscan": "on"} {
-			if got, err := sqlstore.Setting(ctx, tx, name); err != nil || got != want {
-				t.Errorf("%s after CommitBatch: %q (%v), want %q", name, got, err, want)
+	dsn := pgtest.DSN(t)
+	for _, c := range []struct{ dsn, planMode string }{
+		{dsn, "force_custom_plan"},              // the store's default
+		{dsn + "&plan_cache_mode=auto", "auto"}, // an operator's, from the DSN
+	} {
+		s := open(t, c.dsn)
+		ctx := t.Context()
+		account := newAccount(t, s)
+		if err := s.Update(ctx, account, func(tx sb.Tx) error {
+			err := tx.CommitBatch(ctx, &sb.BatchWrite{AccountID: account,
+				Contacts: []*sb.Contact{{AccountID: account, Email: "c@x.test"}},
+				Events:   []*sb.Event{{AccountID: account, Type: "t"}}})
+			if err != nil {
+				return err
 			}
+			for name, want := range map[string]string{"plan_cache_mode": c.planMode, "enable_seqscan": "on"} {
+				if got, err := sqlstore.Setting(ctx, tx, name); err != nil || got != want {
+					t.Errorf("%s after CommitBatch: %q (%v), want %q", name, got, err, want)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
 	}
 }
 

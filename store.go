@@ -33,6 +33,12 @@ type Store interface {
 	// blocking others; it is then sent an EventGap whose ID is where to
 	// catch up from with Tx.EventsSince.
 	Subscribe(ctx context.Context, accountID string) <-chan Event
+	// OnCredentialsChanged registers fn: once a transaction that called
+	// Tx.CredentialsChanged commits, fn gets each change on every process
+	// sharing the database, this one at once and the others as soon as the
+	// change reaches them (PostgreSQL: a notification), so that caches of
+	// resolved tokens drop what no longer holds.
+	OnCredentialsChanged(fn func(CredentialsChange))
 	// Dialect names the database: "sqlite" or "postgres".
 	Dialect() string
 	Close() error
@@ -83,6 +89,14 @@ type LoadDelta struct {
 	AssignedAt time.Time
 }
 
+// CredentialsChange names what a cache of resolved tokens must drop: every
+// token of a user (whose role or permissions changed), or one token, by
+// its hash (revoked, signed out).
+type CredentialsChange struct {
+	UserID    string `json:"user_id,omitempty"`
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
 // BatchRead is what a routing batch looks up before it routes
 // (Store.UpdateBatch): the store sets Delivered to
 // Tx.MessagesByExternalIDs(Keys) and Contacts to Tx.ContactsByKeys(Emails,
@@ -122,6 +136,9 @@ type Tx interface {
 	// current in a later Update that sees v+1. 0 (a View, an account being
 	// created): unknown.
 	Version() int64
+	// CredentialsChanged queues c for the OnCredentialsChanged hooks of
+	// every process, delivered if and when the transaction commits.
+	CredentialsChanged(c CredentialsChange)
 	CountAccounts(ctx context.Context) (int, error)
 	CreateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)

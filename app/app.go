@@ -125,6 +125,9 @@ func New(cfg Config) *Service {
 		s.pw = *cfg.PasswordParams
 	}
 	s.HandleJobs(JobReplyTimer, s.fireReplyTimer)
+	if s.store != nil {
+		s.store.OnCredentialsChanged(s.tokens.drop)
+	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()

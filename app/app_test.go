@@ -669,3 +669,58 @@ func TestRoutingSeesOtherProcessesWritesR_X7(t *testing.T) {
 		}
 	})
 }
+
+// TestCredentialsEndOnEveryProcess: on PostgreSQL, a revoked integration
+// token, a signed-out session and a changed role take effect on every
+// process sharing the database once they commit, not when the token
+// cache's entry expires (the test clock never lets it).
+func TestCredentialsEndOnEveryProcess(t *testing.T) {
+	e := newEnv(t, pgtest.DSN(t))
+	st, err := sqlstore.Open(e.ctx, e.dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := app.New(app.Config{Store: st, Now: e.clock.Now, Seed: 9})
+	other.Start(e.ctx)
+	t.Cleanup(func() { other.Close(); st.Close() })
+	// eventually waits for the other process to see the change.
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the other process still %s 5 s after the change committed", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	tok := must(e.svc.CreateIntegrationToken(e.ctx, e.admin, app.IntegrationTokenInput{Name: "crm"}))(t)
+	must(other.Authenticate(e.ctx, tok.Secret))(t) // cached there now
+	if err := e.svc.RevokeIntegrationToken(e.ctx, e.admin, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually("accepts a revoked integration token", func() bool {
+		_, err := other.Authenticate(e.ctx, tok.Secret)
+		return sb.IsKind(err, sb.Unauthenticated)
+	})
+
+	ann := e.agent("ann", 1)
+	session, _ := must2(e.svc.Login(e.ctx, app.LoginInput{Email: "ann@acme.test", Password: "password ann"}))(t)
+	if a := must(other.Authenticate(e.ctx, session))(t); a.Role != sb.RoleAgent {
+		t.Fatalf("ann's session on the other process: role %q, want agent", a.Role)
+	}
+	admin := sb.RoleAdmin
+	must(e.svc.UpdateUser(e.ctx, e.admin, ann.UserID, app.UserPatch{Role: &admin}))(t)
+	eventually("has ann as an agent after she became an admin", func() bool {
+		a, err := other.Authenticate(e.ctx, session)
+		return err == nil && a.Role == sb.RoleAdmin
+	})
+	if err := e.svc.Logout(e.ctx, session); err != nil {
+		t.Fatal(err)
+	}
+	eventually("accepts ann's session after she signed out", func() bool {
+		_, err := other.Authenticate(e.ctx, session)
+		return sb.IsKind(err, sb.Unauthenticated)
+	})
+}

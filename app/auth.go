@@ -184,7 +184,9 @@ func hashToken(token string) string {
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // tokenCacheTTL is how long a resolved token is trusted without a database
-// read. A role change or a removed user takes effect within it.
+// read. A role change, a revoked token or a sign-out is dropped from every
+// process's cache when it commits (Tx.CredentialsChanged); the TTL bounds
+// what a missed notification (a listener reconnecting) leaves.
 const tokenCacheTTL = 10 * time.Second
 
 // tokenCache remembers resolved tokens briefly, so that a busy integration
@@ -216,6 +218,17 @@ func (c *tokenCache) put(hash string, a Actor, now time.Time) {
 		c.m = map[string]cachedActor{}
 	}
 	c.m[hash] = cachedActor{a: a, expires: now.Add(tokenCacheTTL)}
+}
+
+// drop forgets what a credentials change invalidates (Store.OnCredentialsChanged):
+// every token of the user, or the one token.
+func (c *tokenCache) drop(ch sb.CredentialsChange) {
+	if ch.UserID != "" {
+		c.forgetUser(ch.UserID)
+	}
+	if ch.TokenHash != "" {
+		c.forget(ch.TokenHash)
+	}
 }
 
 // forgetUser drops cached tokens of a user whose role or permissions changed.

@@ -84,8 +84,8 @@ func (s *Service) IntegrationTokens(ctx context.Context, a Actor) ([]*Integratio
 	return out, nil
 }
 
-// RevokeIntegrationToken deletes an integration token; it stops working at
-// once on this process and within the token cache's 10 s on others.
+// RevokeIntegrationToken deletes an integration token; it stops working
+// once the change commits, on every process (Tx.CredentialsChanged).
 // Admins only.
 func (s *Service) RevokeIntegrationToken(ctx context.Context, a Actor, id string) error {
 	const op = "app.RevokeIntegrationToken"
@@ -99,7 +99,7 @@ func (s *Service) RevokeIntegrationToken(ctx context.Context, a Actor, id string
 		}
 		for _, t := range ts {
 			if t.ID == id {
-				s.tokens.forget(t.Hash)
+				tx.CredentialsChanged(sb.CredentialsChange{TokenHash: t.Hash})
 			}
 		}
 		return tx.DeleteTokenByID(ctx, a.AccountID, id, sb.TokenIntegration)

@@ -196,7 +196,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id string, p UserPatc
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		s.tokens.forgetUser(u.ID)
+		tx.CredentialsChanged(sb.CredentialsChange{UserID: u.ID})
 		return s.drainTo(ctx, tx, a.AccountID, u.ID)
 	})
 	if sb.IsKind(err, sb.Conflict) {

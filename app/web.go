@@ -26,8 +26,10 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return sb.Wrap(op, err)
 	}
-	s.tokens.forget(hash)
-	err = s.update(ctx, t.AccountID, func(tx sb.Tx) error { return tx.DeleteToken(ctx, t.AccountID, hash) })
+	err = s.update(ctx, t.AccountID, func(tx sb.Tx) error {
+		tx.CredentialsChanged(sb.CredentialsChange{TokenHash: hash})
+		return tx.DeleteToken(ctx, t.AccountID, hash)
+	})
 	if sb.IsKind(err, sb.NotFound) {
 		return nil // signed out twice at once: it is gone either way
 	}

@@ -63,7 +63,7 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel+"; LISTEN "+credentialsChannel); err != nil {
 		closeConn(conn)
 		return nil, err
 	}
@@ -115,8 +115,11 @@ func (l *listener) receive(ctx context.Context, conn *pgx.Conn) error {
 		if err != nil {
 			return err
 		}
-		if n.Channel == notifyChannel {
+		switch n.Channel {
+		case notifyChannel:
 			l.handle(ctx, n.Payload)
+		case credentialsChannel:
+			l.credentialsNotified(n.Payload)
 		}
 	}
 }

@@ -74,6 +74,7 @@ type Store struct {
 	writeSem chan struct{}
 
 	bus      *bus
+	creds    credentialHooks
 	listener *listener     // PostgreSQL only
 	stats    *statsWatch   // PostgreSQL only
 	ckpt     *checkpointer // SQLite only

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -51,7 +52,11 @@ func (s *Store) updatePostgres(ctx context.Context, accountID string, r *sb.Batc
 		return err
 	}
 	open, err = t.commit(ctx)
-	return classify(op, err, "transaction")
+	if err != nil {
+		return classify(op, err, "transaction")
+	}
+	s.creds.call(t.creds) // here at once; the others by notification
+	return nil
 }
 
 // raw runs f on the Update's pgx connection.
@@ -197,6 +202,13 @@ func (t *tx) commit(ctx context.Context) (open bool, err error) {
 	if p == nil {
 		p = &pipeline{b: &pgx.Batch{}}
 	}
+	for _, c := range t.creds {
+		payload, err := json.Marshal(c)
+		if err != nil {
+			return true, internalf("sqlstore.Update", "encoding a credentials change: %v", err)
+		}
+		p.plain(qNotifyCredentials.sql, string(payload))
+	}
 	p.b.Queue("COMMIT")
 	err = t.raw(func(c *pgx.Conn) error {
 		br := c.SendBatch(ctx, p.b)
@@ -300,13 +312,14 @@ type pipeline struct {
 }
 
 type sent struct {
-	w     *write // nil: a setting (set)
+	w     *write // nil: a plain statement
 	count int    // statements queued for w
 }
 
-// set queues a SET LOCAL statement.
-func (p *pipeline) set(sql string) {
-	p.b.Queue(sql)
+// plain queues a statement whose result is only checked (a SET LOCAL, a
+// notification).
+func (p *pipeline) plain(sql string, args ...any) {
+	p.b.Queue(sql, args...)
 	p.sent = append(p.sent, sent{count: 1})
 }
 
@@ -335,7 +348,7 @@ func (p *pipeline) read(br pgx.BatchResults) error {
 	for _, s := range p.sent {
 		if s.w == nil {
 			if _, err := br.Exec(); err != nil {
-				return classify("sqlstore.pipeline", err, "setting")
+				return classify("sqlstore.pipeline", err, "statement")
 			}
 			continue
 		}
@@ -448,13 +461,13 @@ func (t *tx) CommitBatch(ctx context.Context, b *sb.BatchWrite) error {
 	}
 	p := &pipeline{b: &pgx.Batch{}}
 	for _, set := range genericPlans {
-		p.set(set)
+		p.plain(set)
 	}
 	if err := t.queue(p, generic); err != nil {
 		return err
 	}
 	for _, set := range customPlans {
-		p.set(set)
+		p.plain(set)
 	}
 	if err := t.queue(p, custom); err != nil {
 		return err

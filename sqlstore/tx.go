@@ -104,6 +104,7 @@ func (s *Store) UpdateBatch(ctx context.Context, accountID string, r *sb.BatchRe
 		return classify(op, err, "transaction")
 	}
 	s.bus.dispatch(t.events)
+	s.creds.call(t.creds)
 	s.prepareMulti(ctx, t.unprepared)
 	return nil
 }
@@ -145,10 +146,11 @@ type tx struct {
 	// store begins and ends itself so that it can pipeline (pgtx.go).
 	conn     *sql.Conn
 	readOnly bool
-	version  int64      // the account's version in this transaction (Version)
-	done     bool       // fn returned: no more AppendEvent
-	failed   error      // the first statement that failed in the database
-	events   []sb.Event // appended in this transaction, in order
+	version  int64                  // the account's version in this transaction (Version)
+	done     bool                   // fn returned: no more AppendEvent
+	failed   error                  // the first statement that failed in the database
+	events   []sb.Event             // appended in this transaction, in order
+	creds    []sb.CredentialsChange // for OnCredentialsChanged, after commit
 	// pending are the writes CommitBatch holds back to send with COMMIT
 	// (PostgreSQL Update); any other statement sends them first.
 	pending *pipeline

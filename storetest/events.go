@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"slices"
 	"strconv"
@@ -295,4 +296,56 @@ func testSerialised(t *testing.T, f *fixture) {
 		}
 		return nil
 	})
+}
+
+// testCredentialsChanged: the hooks get a transaction's credentials
+// changes once it commits, in order, and nothing of one that rolls back.
+func testCredentialsChanged(t *testing.T, f *fixture) {
+	a := f.account("a").ID
+	var mu sync.Mutex
+	var got []sb.CredentialsChange
+	f.s.OnCredentialsChanged(func(c sb.CredentialsChange) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, c)
+	})
+	err := f.s.Update(f.ctx, a, func(tx sb.Tx) error {
+		tx.CredentialsChanged(sb.CredentialsChange{UserID: "never"})
+		return errors.New("rolled back")
+	})
+	if err == nil {
+		t.Fatal("the Update that should roll back succeeded")
+	}
+	want := []sb.CredentialsChange{{UserID: "u1"}, {TokenHash: "h1"}}
+	f.update(a, func(tx sb.Tx) error {
+		for _, c := range want {
+			tx.CredentialsChanged(c)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != 0 {
+			t.Errorf("hooks called before commit: %+v", got)
+		}
+		return nil
+	})
+	// PostgreSQL delivers them here at once and again through the
+	// listener, in either order.
+	deadline := time.Now().Add(eventTimeout)
+	for {
+		mu.Lock()
+		seen := slices.Clone(got)
+		mu.Unlock()
+		for _, c := range seen {
+			if c.UserID == "never" {
+				t.Fatalf("a rolled back change was delivered: %+v", seen)
+			}
+		}
+		if slices.Contains(seen, want[0]) && slices.Contains(seen, want[1]) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("credentials changes after commit: %+v, want %+v", seen, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) sb.Store) {
 		{"Events/Since", testEventsSince},
 		{"Events/Subscribe", testSubscribe},
 		{"Events/SlowSubscriber", testSlowSubscriber},
+		{"Events/CredentialsChanged", testCredentialsChanged},
 		{"Update/SerialisedPerAccount", testSerialised},
 		{"Routing", testRouting},
 	}

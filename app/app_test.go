@@ -621,13 +621,7 @@ func TestFullLargestPageHasNextCursor(t *testing.T) {
 // decision (R-X7, with R-V1 and R-A10).
 func TestRoutingSeesOtherProcessesWritesR_X7(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		st, err := sqlstore.Open(e.ctx, e.dsn, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		other := app.New(app.Config{Store: st, Now: e.clock.Now, Seed: 9})
-		other.Start(e.ctx)
-		t.Cleanup(func() { other.Close(); st.Close() })
+		other := e.otherProcess(t)
 
 		x, y := e.agent("x", 5), e.agent("y", 5)
 		ch := e.channel(sb.KindChat, specific(x, y)) // chat: least busy
@@ -676,13 +670,7 @@ func TestRoutingSeesOtherProcessesWritesR_X7(t *testing.T) {
 // cache's entry expires (the test clock never lets it).
 func TestCredentialsEndOnEveryProcess(t *testing.T) {
 	e := newEnv(t, pgtest.DSN(t))
-	st, err := sqlstore.Open(e.ctx, e.dsn, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := app.New(app.Config{Store: st, Now: e.clock.Now, Seed: 9})
-	other.Start(e.ctx)
-	t.Cleanup(func() { other.Close(); st.Close() })
+	other := e.otherProcess(t)
 	// eventually waits for the other process to see the change.
 	eventually := func(what string, ok func() bool) {
 		t.Helper()
@@ -723,4 +711,18 @@ func TestCredentialsEndOnEveryProcess(t *testing.T) {
 		_, err := other.Authenticate(e.ctx, session)
 		return sb.IsKind(err, sb.Unauthenticated)
 	})
+}
+
+// otherProcess starts a second service on the env's database, as another
+// serve process would be, sharing its clock.
+func (e *env) otherProcess(t *testing.T) *app.Service {
+	t.Helper()
+	st, err := sqlstore.Open(e.ctx, e.dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := app.New(app.Config{Store: st, Now: e.clock.Now, Seed: 9})
+	other.Start(e.ctx)
+	t.Cleanup(func() { other.Close(); st.Close() })
+	return other
 }
